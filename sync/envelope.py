@@ -1,0 +1,260 @@
+"""The Lantern envelope, version 1 (docs/envelope.md is the spec).
+
+A tiny public API: `seal`, `open`, `verify`, `parse`, `key_id`. Every failure is an
+`EnvelopeError` whose `code` is one of the spec's error codes, checked in the spec's order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Sequence
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, hpke, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+MAGIC = b"LNTN"
+VERSION = 1
+FLAG_URGENT = 0x01
+MAX_RECIPIENTS = 16
+MIN_BUCKET = 4096
+MAX_BUCKET = 1 << 20
+STANZA_LEN = 32 + 65 + 48
+FIXED_LEN = 4 + 1 + 1 + 16 + 16 + 32 + 1  # up to and including recipient_count
+SIGNATURE_LEN = 64
+TAG_LEN = 16
+MAX_ENVELOPE = FIXED_LEN + STANZA_LEN * MAX_RECIPIENTS + 4 + MAX_BUCKET + TAG_LEN + SIGNATURE_LEN
+
+WRAP_LABEL = b"lantern-envelope-v1/wrap"
+SIGNATURE_LABEL = b"lantern-envelope-v1/signature"
+ZERO_NONCE = bytes(12)
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+_SUITE = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+
+ERROR_CODES = (
+    "not_an_envelope",
+    "unsupported_version",
+    "too_large",
+    "malformed",
+    "unknown_author",
+    "bad_signature",
+    "not_a_recipient",
+    "unwrap_failed",
+    "decrypt_failed",
+    "bad_padding",
+)
+
+
+class EnvelopeError(ValueError):
+    def __init__(self, code: str, detail: str = "") -> None:
+        assert code in ERROR_CODES
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Stanza:
+    recipient_key_id: bytes
+    enc: bytes
+    wrapped_key: bytes
+
+
+@dataclass(frozen=True)
+class Header:
+    urgent: bool
+    school_id: uuid.UUID
+    record_id: uuid.UUID
+    author_key_id: bytes
+    stanzas: tuple[Stanza, ...]
+    raw: bytes  # the header bytes, which are the content AAD
+
+    @property
+    def recipient_key_ids(self) -> tuple[bytes, ...]:
+        return tuple(s.recipient_key_id for s in self.stanzas)
+
+
+@dataclass(frozen=True)
+class Opened:
+    header: Header
+    content: bytes
+
+
+def public_bytes(key: ec.EllipticCurvePublicKey) -> bytes:
+    """SEC1 uncompressed, 65 bytes: the one public-key encoding Lantern uses."""
+    return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+
+
+def public_key_from_bytes(raw: bytes) -> ec.EllipticCurvePublicKey:
+    return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+
+
+def key_id(key: ec.EllipticCurvePublicKey | bytes) -> bytes:
+    raw = key if isinstance(key, bytes) else public_bytes(key)
+    return hashlib.sha256(raw).digest()
+
+
+def bucket(content_length: int) -> int:
+    needed = 4 + content_length
+    if needed > MAX_BUCKET:
+        raise ValueError(f"content of {content_length} bytes is larger than an envelope can carry")
+    return max(MIN_BUCKET, 1 << (needed - 1).bit_length())
+
+
+def pad(content: bytes) -> bytes:
+    size = bucket(len(content))
+    return len(content).to_bytes(4, "big") + content + bytes(size - 4 - len(content))
+
+
+def unpad(padded: bytes) -> bytes:
+    n = int.from_bytes(padded[:4], "big")
+    if n > len(padded) - 4 or any(padded[4 + n :]):
+        raise EnvelopeError("bad_padding")
+    return padded[4 : 4 + n]
+
+
+def _wrap_info(school_id: uuid.UUID, record_id: uuid.UUID, recipient_key_id: bytes) -> bytes:
+    return WRAP_LABEL + bytes([VERSION]) + school_id.bytes + record_id.bytes + recipient_key_id
+
+
+def _sign(author: ec.EllipticCurvePrivateKey, signed: bytes) -> bytes:
+    r, s = decode_dss_signature(author.sign(SIGNATURE_LABEL + signed, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def _signature_valid(author: ec.EllipticCurvePublicKey, signed: bytes, signature: bytes) -> bool:
+    r = int.from_bytes(signature[:32], "big")
+    s = int.from_bytes(signature[32:], "big")
+    if not (0 < r < P256_ORDER and 0 < s < P256_ORDER):
+        return False
+    try:
+        author.verify(encode_dss_signature(r, s), SIGNATURE_LABEL + signed, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def seal(
+    content: bytes,
+    *,
+    school_id: uuid.UUID,
+    record_id: uuid.UUID,
+    recipients: Sequence[ec.EllipticCurvePublicKey],
+    author: ec.EllipticCurvePrivateKey,
+    urgent: bool = False,
+) -> bytes:
+    if record_id.version != 7:
+        raise ValueError("record_id must be a UUIDv7")
+    by_id = sorted((key_id(pk), pk) for pk in recipients) if recipients else []
+    ids = [kid for kid, _ in by_id]
+    if not 1 <= len(ids) <= MAX_RECIPIENTS or len(set(ids)) != len(ids):
+        raise ValueError(f"an envelope needs 1 to {MAX_RECIPIENTS} distinct recipients")
+    padded = pad(content)
+    content_key = os.urandom(32)
+    stanzas = b"".join(
+        kid + _SUITE.encrypt(content_key, pk, info=_wrap_info(school_id, record_id, kid))
+        for kid, pk in by_id
+    )
+    header = (
+        MAGIC
+        + bytes([VERSION, FLAG_URGENT if urgent else 0])
+        + school_id.bytes
+        + record_id.bytes
+        + key_id(author.public_key())
+        + bytes([len(by_id)])
+        + stanzas
+        + (len(padded) + TAG_LEN).to_bytes(4, "big")
+    )
+    ciphertext = AESGCM(content_key).encrypt(ZERO_NONCE, padded, header)
+    return header + ciphertext + _sign(author, header + ciphertext)
+
+
+def parse(data: bytes) -> Header:
+    """Checks 1 to 4: structure only, no cryptography."""
+    if len(data) < 4 or data[:4] != MAGIC:
+        raise EnvelopeError("not_an_envelope")
+    if len(data) < 5 or data[4] != VERSION:
+        raise EnvelopeError("unsupported_version")
+    if len(data) > MAX_ENVELOPE:
+        raise EnvelopeError("too_large")
+    if len(data) < FIXED_LEN:
+        raise EnvelopeError("malformed", "truncated header")
+    flags = data[5]
+    if flags & ~FLAG_URGENT:
+        raise EnvelopeError("malformed", "reserved flag bits set")
+    record_id = uuid.UUID(bytes=data[22:38])
+    if record_id.version != 7 or record_id.variant != uuid.RFC_4122:
+        raise EnvelopeError("malformed", "record id is not a UUIDv7")
+    count = data[FIXED_LEN - 1]
+    if not 1 <= count <= MAX_RECIPIENTS:
+        raise EnvelopeError("malformed", "recipient count out of range")
+    header_len = FIXED_LEN + STANZA_LEN * count + 4
+    if len(data) < header_len:
+        raise EnvelopeError("malformed", "truncated header")
+    stanzas = []
+    for offset in range(FIXED_LEN, FIXED_LEN + STANZA_LEN * count, STANZA_LEN):
+        raw = data[offset : offset + STANZA_LEN]
+        stanza = Stanza(raw[:32], raw[32:97], raw[97:])
+        if stanzas and stanza.recipient_key_id <= stanzas[-1].recipient_key_id:
+            raise EnvelopeError("malformed", "stanzas not in ascending key id order")
+        if stanza.enc[0] != 0x04:
+            raise EnvelopeError("malformed", "enc is not an uncompressed point")
+        stanzas.append(stanza)
+    ct_len = int.from_bytes(data[header_len - 4 : header_len], "big")
+    padded_len = ct_len - TAG_LEN
+    if not (MIN_BUCKET <= padded_len <= MAX_BUCKET and padded_len & (padded_len - 1) == 0):
+        raise EnvelopeError("malformed", "ciphertext length is not a padding bucket")
+    if len(data) != header_len + ct_len + SIGNATURE_LEN:
+        raise EnvelopeError("malformed", "length does not match the header")
+    return Header(
+        urgent=bool(flags & FLAG_URGENT),
+        school_id=uuid.UUID(bytes=data[6:22]),
+        record_id=record_id,
+        author_key_id=data[38:70],
+        stanzas=tuple(stanzas),
+        raw=data[:header_len],
+    )
+
+
+def verify(data: bytes, author: ec.EllipticCurvePublicKey) -> Header:
+    """Checks 1 to 6: what the server runs before it stores an envelope."""
+    header = parse(data)
+    if header.author_key_id != key_id(author):
+        raise EnvelopeError("unknown_author")
+    if not _signature_valid(author, data[:-SIGNATURE_LEN], data[-SIGNATURE_LEN:]):
+        raise EnvelopeError("bad_signature")
+    return header
+
+
+def open(  # noqa: A001 - the spec's name; shadowing the builtin inside this module is harmless
+    data: bytes, *, recipient: ec.EllipticCurvePrivateKey, author: ec.EllipticCurvePublicKey
+) -> Opened:
+    header = verify(data, author)
+    own_id = key_id(recipient.public_key())
+    stanza = next((s for s in header.stanzas if s.recipient_key_id == own_id), None)
+    if stanza is None:
+        raise EnvelopeError("not_a_recipient")
+    try:
+        content_key = _SUITE.decrypt(
+            stanza.enc + stanza.wrapped_key,
+            recipient,
+            info=_wrap_info(header.school_id, header.record_id, own_id),
+        )
+    except Exception as exc:  # cryptography raises InvalidTag or ValueError on a bad enc
+        raise EnvelopeError("unwrap_failed") from exc
+    if len(content_key) != 32:
+        raise EnvelopeError("unwrap_failed", "content key is not 32 bytes")
+    try:
+        padded = AESGCM(content_key).decrypt(ZERO_NONCE, data[len(header.raw) : -SIGNATURE_LEN], header.raw)
+    except InvalidTag as exc:
+        raise EnvelopeError("decrypt_failed") from exc
+    return Opened(header=header, content=unpad(padded))
