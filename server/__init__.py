@@ -1,0 +1,1 @@
+"""Lantern's server: stores and relays sealed envelopes; never reads one."""
