@@ -119,6 +119,16 @@ def cases():
     yield "bad_ciphertext_length", "malformed", "ciphertext length not a bucket", flip(base, header_len - 1), DSL, None
     not_v7 = splice(base, 22 + 6, bytes([(base[22 + 6] & 0x0F) | 0x40]))
     yield "record_id_not_v7", "malformed", "record id is a UUIDv4", not_v7, DSL, None
+    yield "header_cut_in_fixed_fields", "malformed", "cut inside the first 71 bytes", base[:40], DSL, None
+    first, second = env.FIXED_LEN, env.FIXED_LEN + env.STANZA_LEN
+    swapped = base[:first] + base[second : second + env.STANZA_LEN] + base[first:second] + base[second + env.STANZA_LEN :]
+    yield "stanzas_out_of_order", "malformed", "the two stanzas swapped", swapped, DSL, None
+    duplicated = base[:second] + base[first:second] + base[second + env.STANZA_LEN :]
+    yield "stanza_duplicated", "malformed", "the first stanza twice", duplicated, DSL, None
+    yield "enc_compressed", "malformed", "an enc that is not an uncompressed point", splice(base, dsl_stanza + 32, b"\x02"), DSL, None
+    for size in (2048, 1 << 21):
+        bad_len = splice(base, header_len - 4, (size + 16).to_bytes(4, "big"))
+        yield f"ciphertext_length_{size}", "malformed", f"a power of two outside the buckets: {size} + 16", bad_len, DSL, None
     yield "author_key_id_changed", "unknown_author", "one byte of the author key id", flip(base, 38), DSL, None
     yield "wrong_author_key", "unknown_author", "opened with another device's public key", base, DSL, None, OTHER_AUTHOR
 
