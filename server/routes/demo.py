@@ -5,16 +5,17 @@ from __future__ import annotations
 import uuid
 
 from litestar import post
-from litestar.params import Body
+from litestar.params import JSONBody
 
 from server.errors import ApiError
+from server.routes import StoreDep
 from server.routes.schools import keyring_of
-from server.store import Refused, Store
+from server.store import Refused
 from sync.wire import DemoEnrolRequest, Enrolment, School
 
 
 @post("/api/v1/demo/enrol", sync_to_thread=True, status_code=200, tags=["demo"])
-def demo_enrol(store: Store, data: DemoEnrolRequest = Body()) -> Enrolment:
+def demo_enrol(store: StoreDep, data: JSONBody[DemoEnrolRequest]) -> Enrolment:
     """Enrols a device's public key in the demo school; 404 when the server runs without --demo."""
     school = store.demo_school()
     if school is None:

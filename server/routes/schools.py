@@ -6,9 +6,10 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 
 from server.errors import ApiError
+from server.routes import StoreDep
 from server.store import Store
 from sync.wire import MAX_PAGE, DeviceKey, Keyring, KeyIdHex, PulledEnvelope, PullResponse, Recipient
 
@@ -35,13 +36,13 @@ class SchoolController(Controller):
             raise ApiError(404, "unknown_school")
 
     @get("/keyring", sync_to_thread=True)
-    def keyring(self, store: Store, school_id: uuid.UUID) -> Keyring:
+    def keyring(self, store: StoreDep, school_id: FromPath[uuid.UUID]) -> Keyring:
         """The safeguarding team's public keys: whom a device seals notes to."""
         self._known(store, school_id)
         return keyring_of(store, school_id)
 
     @get("/devices/{key_id:str}", sync_to_thread=True)
-    def device(self, store: Store, school_id: uuid.UUID, key_id: KeyIdParam) -> DeviceKey:
+    def device(self, store: StoreDep, school_id: FromPath[uuid.UUID], key_id: KeyIdParam) -> DeviceKey:
         """An enrolled device's public key, so a reader can check the signature on its envelopes."""
         public_key = store.device_key(school_id, key_id)
         if public_key is None:
@@ -51,8 +52,8 @@ class SchoolController(Controller):
     @get("/envelopes", sync_to_thread=True)
     def pull(
         self,
-        store: Store,
-        school_id: uuid.UUID,
+        store: StoreDep,
+        school_id: FromPath[uuid.UUID],
         recipient: KeyIdParam,
         after: Annotated[int, Parameter(ge=0, description="the last seq this reader has")] = 0,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
