@@ -10,6 +10,7 @@ import { enqueue, replay, waiting } from "./lib/outbox.js";
 
 const RETRY_MS = 30000;
 const $ = (id) => document.getElementById(id);
+const notes = (n) => (n === 1 ? "1 note" : `${n} notes`);
 
 function say(text) {
   $("status").textContent = text;
@@ -20,9 +21,9 @@ async function showOutbox(db, lastReport) {
   $("outbox-count").textContent = String(items.length);
   const refused = items.filter((i) => i.refused);
   if (refused.length) {
-    say(`${refused.length} note(s) could not be delivered (${refused[0].refused}). They are kept on this device: tell your DSL.`);
+    say(`${notes(refused.length)} could not be delivered (${refused[0].refused}). They are kept on this device: tell your DSL.`);
   } else if (items.length) {
-    say(`Saved on this device. ${items.length} note(s) will be sent as soon as there is a network.`);
+    say(`Saved on this device. ${notes(items.length)} will be sent as soon as there is a network.`);
   } else if (lastReport && lastReport.sent) {
     say("Sent: the server has your note. Only the safeguarding team can read it.");
   } else {

@@ -3,7 +3,7 @@
 // Bump VERSION whenever a file in SHELL changes: the new worker caches the new shell, and `activate`
 // deletes the old caches. Notes live in IndexedDB, never in these caches, so an update cannot touch them.
 
-const VERSION = "1";
+const VERSION = "2";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",
