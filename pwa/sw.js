@@ -3,7 +3,7 @@
 // Bump VERSION whenever a file in SHELL changes: the new worker caches the new shell, and `activate`
 // deletes the old caches. Notes live in IndexedDB, never in these caches, so an update cannot touch them.
 
-const VERSION = "2";
+const VERSION = "4";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",
@@ -11,13 +11,19 @@ const SHELL = [
   "/app.js",
   "/styles.css",
   "/manifest.webmanifest",
+  "/lib/api.js",
   "/lib/bytes.js",
+  "/lib/clock.js",
   "/lib/db.js",
   "/lib/device.js",
+  "/lib/enrol.js",
   "/lib/envelope.js",
   "/lib/hpke.js",
+  "/lib/keyring.js",
+  "/lib/messages.js",
   "/lib/note.js",
   "/lib/outbox.js",
+  "/lib/status.js",
 ];
 
 self.addEventListener("install", (event) => {

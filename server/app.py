@@ -6,20 +6,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
-from server.db import open_database
+from server.db import Db, open_database
 from server.demo import ensure_demo_school
 from server.errors import EXCEPTION_HANDLERS
-from server.routes.demo import demo_enrol
-from server.routes.envelopes import push
+from server.ratelimit import RateLimiter
+from server.routes import authenticated_device
+from server.routes.devices import device_key
+from server.routes.enrol import demo, demo_code, enrol
+from server.routes.envelopes import pull, push, receipts, status
 from server.routes.health import healthz
-from server.routes.schools import SchoolController
+from server.routes.keyring import keyring
 from server.settings import Settings
-from server.store import Store
 from sync.wire import MAX_BODY
+
+ROUTES = [healthz, enrol, demo, demo_code, keyring, device_key, push, pull, receipts, status]
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -27,31 +32,38 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         db = open_database(settings.database_path)
-        app.state.store = Store(db)
+        app.state.db = db
         if settings.demo:
-            ensure_demo_school(app.state.store, settings.data_dir)
+            ensure_demo_school(db, settings.data_dir)
         try:
             yield
         finally:
             db.close()
 
-    def provide_store() -> Store:
-        return app.state.store
+    def provide_db(state: State) -> Db:
+        return state.db
 
     pwa = create_static_files_router(
         path="/",
         directories=[settings.pwa_dir],
         html_mode=True,
         include_in_schema=False,
-        # The service worker and the app shell must be revalidated, or an update never arrives.
-        cache_control=None,
     )
-    app = Litestar(
-        route_handlers=[healthz, SchoolController, push, demo_enrol, pwa],
-        dependencies={"store": Provide(provide_store, sync_to_thread=False)},
+    return Litestar(
+        route_handlers=[*ROUTES, pwa],
+        dependencies={
+            "db": Provide(provide_db, sync_to_thread=False),
+            "device": Provide(authenticated_device),
+        },
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
+        state=State(
+            {
+                "demo": settings.demo,
+                "enrol_limiter": RateLimiter(settings.enrol_per_minute, burst=settings.enrol_per_minute),
+                "device_limiter": RateLimiter(settings.device_per_minute, burst=settings.device_per_minute),
+            }
+        ),
         openapi_config=OpenAPIConfig(title="Lantern", version="0.1.0"),
         request_max_body_size=MAX_BODY,
     )
-    return app

@@ -1,15 +1,99 @@
-"""The `lantern` command."""
+"""The `lantern` command: `serve`, `admin` (run on the server, against its data directory) and
+`trust` (run on the DSL's own computer: the trust key's private half never touches the server)."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from server.errors import Refused
 from server.settings import Settings
+from sync import keyfiles, keyring
+from sync.codes import fingerprint
+from sync.signing import public_bytes
 
 
-def serve(args: argparse.Namespace) -> int:
+class Usage(Exception):
+    """A mistake on the command line: said plainly, exit status 2, no traceback."""
+
+
+# Files
+
+
+def read_public_key(path: str) -> bytes:
+    try:
+        key = serialization.load_pem_public_key(Path(path).read_bytes())
+    except FileNotFoundError:
+        raise Usage(f"{path}: no such file") from None
+    except ValueError:
+        raise Usage(f"{path}: not a PEM public key") from None
+    try:
+        return public_bytes(key)
+    except (AttributeError, ValueError):
+        raise Usage(f"{path}: not a P-256 public key") from None
+
+
+def write_public_key(raw: bytes, path: Path) -> None:
+    from sync.signing import public_key_from_bytes
+
+    pem = public_key_from_bytes(raw).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    path.write_bytes(pem)
+
+
+def passphrase(confirm: bool) -> bytes:
+    """From LANTERN_PASSPHRASE (for scripts), or asked twice at the terminal."""
+    if "LANTERN_PASSPHRASE" in os.environ:
+        value = os.environ["LANTERN_PASSPHRASE"]
+    else:
+        value = getpass.getpass("Passphrase for the key file: ")
+        if confirm and getpass.getpass("The same passphrase again: ") != value:
+            raise Usage("the two passphrases differ")
+    if len(value) < 12:
+        raise Usage("use a passphrase of at least 12 characters")
+    return value.encode()
+
+
+def load_private_key(path: str) -> ec.EllipticCurvePrivateKey:
+    try:
+        return keyfiles.load(Path(path), passphrase(confirm=False))
+    except FileNotFoundError:
+        raise Usage(f"{path}: no such file") from None
+    except (ValueError, TypeError):
+        raise Usage(f"{path}: wrong passphrase, or not a Lantern private key") from None
+
+
+def new_key_file(out: str) -> ec.EllipticCurvePrivateKey:
+    path = Path(out)
+    if path.exists():
+        raise Usage(f"{path} exists: Lantern never overwrites a key")
+    key = keyfiles.new_key()
+    keyfiles.save(key, path, passphrase(confirm=True))
+    write_public_key(public_bytes(key.public_key()), path.with_suffix(".pub.pem"))
+    return key
+
+
+def as_uuid(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a UUID)") from None
+
+
+# serve
+
+
+def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from server.app import create_app
@@ -24,26 +108,251 @@ def serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
-    return 0
+
+
+# trust: on the DSL's computer
+
+
+def trust_init(args: argparse.Namespace) -> None:
+    key = new_key_file(args.out)
+    print(f"Trust key written to {args.out} (encrypted with your passphrase).")
+    print(f"Its public half: {Path(args.out).with_suffix('.pub.pem')} (give this to the server's admin).")
+    print(f"Fingerprint: {fingerprint(public_bytes(key.public_key())).hex()}")
+    print("Back it up now: see docs/trust-key.md.")
+
+
+def trust_sign(args: argparse.Namespace) -> None:
+    try:
+        payload = msgspec.json.decode(Path(args.draft).read_bytes(), type=keyring.KeyringPayload)
+    except FileNotFoundError:
+        raise Usage(f"{args.draft}: no such file") from None
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise Usage(f"{args.draft}: not a keyring draft ({exc})") from None
+    key = load_private_key(args.key)
+    signed = keyring.sign(payload, key)
+    Path(args.out).write_bytes(msgspec.json.encode(signed))
+    print(f"Signed keyring version {payload.version} for {payload.school_name}:")
+    for r in payload.recipients:
+        print(f"  {r.role:<20} {r.name}")
+    print(f"Written to {args.out}. The admin publishes it with `lantern admin keyring publish`.")
+
+
+def trust_fingerprint(args: argparse.Namespace) -> None:
+    print(fingerprint(read_public_key(args.public_key)).hex())
+
+
+def keys_recipient(args: argparse.Namespace) -> None:
+    new_key_file(args.out)
+    print(f"Recipient key written to {args.out}; its public half to {Path(args.out).with_suffix('.pub.pem')}.")
+
+
+# admin: on the server
+
+
+def open_db(args: argparse.Namespace):
+    from server.db import open_database
+
+    path = Settings(data_dir=Path(args.data_dir)).database_path
+    if not path.exists():
+        raise Usage(f"no Lantern database in {args.data_dir} (use --data-dir)")
+    return open_database(path)
+
+
+def admin(action: Callable) -> Callable[[argparse.Namespace], None]:
+    def run(args: argparse.Namespace) -> None:
+        db = open_db(args)
+        try:
+            action(db, args)
+        finally:
+            db.close()
+
+    return run
+
+
+def school_create(db, args) -> None:
+    from server import schools
+
+    school_id = schools.create_school(db, args.name, read_public_key(args.trust_public_key))
+    print(school_id)
+
+
+def school_list(db, args) -> None:
+    from server import schools
+
+    for s in schools.list_schools(db):
+        print(f"{s['id']}  {s['name']}{'  (demo)' if s['demo'] else ''}")
+
+
+def person_add(db, args) -> None:
+    from server import schools
+
+    key = read_public_key(args.recipient_public_key) if args.recipient_public_key else None
+    print(schools.add_person(db, args.school, args.name, args.role, key))
+
+
+def person_list(db, args) -> None:
+    from server import schools
+
+    for p in schools.list_people(db, args.school):
+        print(f"{p['id']}  {p['role']:<20} {p['name']}{'  (recipient key)' if p['recipient_public_key'] else ''}")
+
+
+def contact_add(db, args) -> None:
+    from server import schools
+
+    schools.add_contact(db, args.school, args.kind, args.name, args.phone)
+    print("Added. Devices see it once a new keyring is signed and published.")
+
+
+def code_issue(db, args) -> None:
+    import segno
+
+    from server import devices
+
+    code = devices.issue_code(db, args.person, hours=args.hours)
+    link = code.link(args.base_url)
+    print(f"Enrolment code (works once, for {args.hours:g} hours): {code.text()}")
+    print(f"Link: {link}")
+    qr = segno.make(link, error="m")
+    if args.qr:
+        qr.save(args.qr, scale=8)
+        print(f"QR code: {args.qr}")
+    else:
+        qr.terminal(compact=True)
+
+
+def device_list(db, args) -> None:
+    from server import devices
+
+    for d in devices.list_devices(db, args.school):
+        state = f"revoked {d['revoked_at']}" if d["revoked_at"] else "active"
+        print(f"{d['key_id']}  {state:<40} {d['person'] or '-'} ({d['role'] or '-'}) {d['label'] or ''}")
+
+
+def device_revoke(db, args) -> None:
+    from server import devices
+
+    if not devices.revoke(db, args.key_id):
+        raise Usage(f"no active device with key id {args.key_id}")
+    print("Revoked. It is refused from its next request; what it sent stays.")
+
+
+def keyring_draft(db, args) -> None:
+    from server import keyrings
+
+    payload = keyrings.draft(db, args.school)
+    Path(args.out).write_bytes(msgspec.json.format(msgspec.json.encode(payload)))
+    print(f"Draft of keyring version {payload.version} written to {args.out}.")
+    print("The trust key holder signs it on their own computer: lantern trust sign.")
+
+
+def keyring_publish(db, args) -> None:
+    from server import keyrings
+
+    try:
+        signed = msgspec.json.decode(Path(args.signed).read_bytes(), type=keyring.SignedKeyring)
+    except FileNotFoundError:
+        raise Usage(f"{args.signed}: no such file") from None
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        raise Usage(f"{args.signed}: not a signed keyring") from None
+    payload = keyrings.publish(db, args.school, signed)
+    print(f"Published keyring version {payload.version}.")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lantern", description="Lantern safeguarding server.")
     commands = parser.add_subparsers(dest="command", required=True)
+
     s = commands.add_parser("serve", help="run the server")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    s.add_argument(
-        "--data-dir", default=str(Settings().data_dir), help="folder for the database (default ./lantern-data)"
-    )
+    s.add_argument("--data-dir", default=str(Settings().data_dir), help="folder for the database (default ./lantern-data)")
     s.add_argument("--demo", action="store_true", help="create a demo school with DEMO-ONLY keys")
     s.set_defaults(run=serve)
+
+    trust = commands.add_parser("trust", help="the school's trust key (run on the DSL's computer)").add_subparsers(required=True)
+    t = trust.add_parser("init", help="make a trust key, encrypted with a passphrase")
+    t.add_argument("--out", required=True, help="the private key file to write")
+    t.set_defaults(run=trust_init)
+    t = trust.add_parser("sign", help="sign a keyring draft")
+    t.add_argument("--key", required=True, help="the trust key file")
+    t.add_argument("draft", help="the draft from `lantern admin keyring draft`")
+    t.add_argument("--out", required=True, help="the signed keyring file to write")
+    t.set_defaults(run=trust_sign)
+    t = trust.add_parser("fingerprint", help="print a trust public key's fingerprint")
+    t.add_argument("public_key", help="a .pub.pem file")
+    t.set_defaults(run=trust_fingerprint)
+
+    keys = commands.add_parser("keys", help="team members' keys").add_subparsers(required=True)
+    k = keys.add_parser("recipient", help="make a team member's recipient key pair")
+    k.add_argument("--out", required=True)
+    k.set_defaults(run=keys_recipient)
+
+    adm = commands.add_parser("admin", help="manage schools, people and devices (run on the server)")
+    adm.add_argument("--data-dir", default=str(Settings().data_dir), help="the server's data folder")
+    groups = adm.add_subparsers(required=True)
+
+    def command(group, name, action, help_text):
+        p = group.add_parser(name, help=help_text)
+        p.set_defaults(run=admin(action))
+        return p
+
+    school = groups.add_parser("school", help="schools").add_subparsers(required=True)
+    p = command(school, "create", school_create, "add a school")
+    p.add_argument("--name", required=True)
+    p.add_argument("--trust-public-key", required=True, help="the .pub.pem from `lantern trust init`")
+    command(school, "list", school_list, "list schools")
+
+    person = groups.add_parser("person", help="people").add_subparsers(required=True)
+    p = command(person, "add", person_add, "add a person")
+    p.add_argument("--school", required=True, type=as_uuid)
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", required=True, choices=["staff", "dsl", "deputy_dsl", "headteacher", "chair_of_governors", "admin"])
+    p.add_argument("--recipient-public-key", help="a team member's .pub.pem from `lantern keys recipient`")
+    p = command(person, "list", person_list, "list a school's people")
+    p.add_argument("--school", required=True, type=as_uuid)
+
+    contact = groups.add_parser("contact", help="numbers staff call").add_subparsers(required=True)
+    p = command(contact, "add", contact_add, "add a contact")
+    p.add_argument("--school", required=True, type=as_uuid)
+    p.add_argument("--kind", required=True, choices=list(keyring.ContactKind.__args__))
+    p.add_argument("--name", required=True)
+    p.add_argument("--phone", required=True)
+
+    code = groups.add_parser("code", help="enrolment codes").add_subparsers(required=True)
+    p = command(code, "issue", code_issue, "issue a one-time enrolment code for a person")
+    p.add_argument("--person", required=True, type=as_uuid)
+    p.add_argument("--hours", type=float, default=24, help="how long it works (default 24)")
+    p.add_argument("--base-url", default="http://127.0.0.1:8000", help="the address staff open")
+    p.add_argument("--qr", help="write the QR code to this file (.svg or .png) instead of the terminal")
+
+    device = groups.add_parser("device", help="devices").add_subparsers(required=True)
+    p = command(device, "list", device_list, "list a school's devices")
+    p.add_argument("--school", required=True, type=as_uuid)
+    p = command(device, "revoke", device_revoke, "revoke a device")
+    p.add_argument("key_id")
+
+    kr = groups.add_parser("keyring", help="the signed keyring").add_subparsers(required=True)
+    p = command(kr, "draft", keyring_draft, "write the next keyring version for the trust key holder to sign")
+    p.add_argument("--school", required=True, type=as_uuid)
+    p.add_argument("--out", required=True)
+    p = command(kr, "publish", keyring_publish, "publish a signed keyring")
+    p.add_argument("--school", required=True, type=as_uuid)
+    p.add_argument("signed")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        args.run(args)
+    except Usage as exc:
+        print(f"lantern: {exc}", file=sys.stderr)
+        return 2
+    except Refused as exc:
+        print(f"lantern: {exc.detail or exc.code}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

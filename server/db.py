@@ -1,8 +1,11 @@
-"""The SQLite database: opening it durably, and its schema as migrations applied at start."""
+"""The SQLite database: opened durably, one writer at a time, its schema as migrations applied at start."""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -44,18 +47,91 @@ def m001_foundation(db: sqlite_utils.Database) -> None:
     )
 
 
-def open_database(path: Path) -> sqlite_utils.Database:
-    """Opens (creating if need be) the database and brings its schema up to date.
+@migrations()
+def m002_people_enrolment_keyring(db: sqlite_utils.Database) -> None:
+    db["schools"].add_column("trust_public_key", bytes)
+    db["people"].create(
+        {"id": str, "school_id": str, "name": str, "role": str, "recipient_public_key": bytes, "created_at": str},
+        pk="id",
+        foreign_keys=[("school_id", "schools", "id")],
+    )
+    # Devices enrolled by the foundation's open demo enrolment have no person: they can still
+    # push nothing new (every request now needs a person's enrolment), and what they sent stays.
+    db["devices"].add_column("person_id", str)
+    db["devices"].add_column("label", str)
+    db["devices"].add_column("revoked_at", str)
+    # recipients becomes the index of each school's current signed keyring.
+    db["recipients"].add_column("person_id", str)
+    db["enrolment_codes"].create(
+        {
+            "secret_hash": str, "school_id": str, "person_id": str, "created_at": str,
+            "expires_at": str, "used_at": str, "device_key_id": str,
+        },
+        pk="secret_hash",
+        foreign_keys=[("school_id", "schools", "id"), ("person_id", "people", "id")],
+    )
+    db["keyrings"].create(
+        {"school_id": str, "version": int, "payload": bytes, "signature": bytes, "published_at": str},
+        pk=("school_id", "version"),
+        foreign_keys=[("school_id", "schools", "id")],
+    )
+    db["contacts"].create(
+        {"id": int, "school_id": str, "kind": str, "name": str, "phone": str},
+        pk="id",
+        foreign_keys=[("school_id", "schools", "id")],
+    )
+    db["nonces"].create({"device_key_id": str, "nonce": str, "expires_at": int}, pk=("device_key_id", "nonce"))
+    db["receipts"].create(
+        {"seq": int, "person_id": str, "opened_at": str},
+        pk=("seq", "person_id"),
+        foreign_keys=[("seq", "envelopes", "seq")],
+    )
+    db["envelopes"].create_index(["author_key_id"])
 
-    WAL lets readers run beside the one writer. synchronous=FULL makes every commit reach the disk
-    before it returns: in WAL mode NORMAL can lose the last transactions on power failure, and an
-    acknowledged envelope must never be lost.
+
+class Db:
+    """The one connection, shared by the server's threads behind a lock (datasette's single writer).
+
+    Writes run in BEGIN IMMEDIATE transactions, so that the admin CLI, another process on the same
+    file, waits for the write lock up front (busy_timeout) rather than failing half way.
     """
-    # One connection shared by the server's threads; server.store serialises access to it.
-    db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False))
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA foreign_keys=ON")
-    db.execute("PRAGMA busy_timeout=5000")
-    migrations.apply(db)
+
+    def __init__(self, path: Path) -> None:
+        self.sqlite = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False))
+        self._lock = threading.RLock()
+        # WAL lets readers run beside the writer. synchronous=FULL makes every commit reach the disk
+        # before it returns: in WAL mode NORMAL can lose the last transactions on power failure, and
+        # an acknowledged envelope must never be lost.
+        self.sqlite.execute("PRAGMA journal_mode=WAL")
+        self.sqlite.execute("PRAGMA synchronous=FULL")
+        self.sqlite.execute("PRAGMA foreign_keys=ON")
+        self.sqlite.execute("PRAGMA busy_timeout=5000")
+
+    def migrate(self) -> None:
+        with self._lock:
+            migrations.apply(self.sqlite)
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite_utils.Database]:
+        with self._lock:
+            yield self.sqlite
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        with self._lock:
+            self.sqlite.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.sqlite
+            except BaseException:
+                self.sqlite.conn.rollback()
+                raise
+            self.sqlite.execute("COMMIT")
+
+    def close(self) -> None:
+        self.sqlite.close()
+
+
+def open_database(path: Path) -> Db:
+    db = Db(path)
+    db.migrate()
     return db

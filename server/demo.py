@@ -1,32 +1,39 @@
-"""The demo school: a safeguarding team whose private keys sit on the server's disk.
+"""The demo school: a trust key and a safeguarding team whose private keys sit on the server's disk.
 
-DEMO ONLY. A real school's recipient keys are made on the team's own devices and their private
-halves never reach the server; these exist so that a new user can watch a note travel end to end.
-Every place they appear says so: the school's name, each team member's name, the key files' names
-and the README beside them.
+DEMO ONLY. A real school's trust key is kept offline by its DSL and its team's recipient keys are made
+on their own devices; their private halves never reach the server. These exist so that a new user can
+watch a note travel end to end. Every place they appear says so: the school's name, each person's
+name, the key files' names and the README beside them.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-
-from server.store import Store
-from sync.envelope import public_bytes
-from sync.ids import uuid7
+from server import keyrings, schools
+from server.db import Db
+from sync import keyfiles, keyring
+from sync.signing import public_bytes
 
 DEMO_SCHOOL_NAME = "Demo Primary School (DEMO ONLY - not for real concerns)"
 DEMO_TEAM = (
     ("dsl", "Demo DSL (DEMO ONLY)"),
     ("deputy_dsl", "Demo Deputy DSL (DEMO ONLY)"),
 )
+# Real numbers from the Hull policy in the domain pack, as examples of what a school enters.
+DEMO_CONTACTS = (
+    ("emergency", "Emergency services", "999"),
+    ("police", "Police (non-emergency)", "101"),
+    ("front_door", "Example front door: Hull Early Help and Safeguarding Hub (DEMO ONLY)", "01482 448879"),
+    ("out_of_hours", "Example out-of-hours: Hull Emergency Duty Team (DEMO ONLY)", "01482 300304"),
+    ("lado", "Example LADO (DEMO ONLY)", "01482 790933"),
+)
 KEYS_DIR = "DEMO-ONLY-keys"
-WARNING = """DEMO ONLY. These are the private keys of the demo school's safeguarding team.
+WARNING = """DEMO ONLY. These are the private keys of the demo school's trust key and safeguarding team.
 They exist so that you can watch a note travel from a staff device to the DSL and be opened.
-Anyone who can read this folder can read every note sent to the demo school.
+Anyone who can read this folder can read every note sent to the demo school, and sign its keyring.
 Never record a real concern in the demo school.
 """
 
@@ -35,30 +42,37 @@ def demo_key_path(data_dir: Path, role: str) -> Path:
     return data_dir / KEYS_DIR / f"DEMO-ONLY-{role}.pem"
 
 
-def ensure_demo_school(store: Store, data_dir: Path) -> uuid.UUID:
+def ensure_demo_school(db: Db, data_dir: Path) -> uuid.UUID:
     """Creates the demo school on first start; later starts find it and change nothing."""
-    existing = store.demo_school()
-    if existing:
+    existing = schools.demo_school(db)
+    if existing and existing["trust_public_key"]:
         return uuid.UUID(existing["id"])
-    school_id = uuid7()
     keys_dir = data_dir / KEYS_DIR
-    keys_dir.mkdir(mode=0o700, exist_ok=True)
+    if existing:
+        # A demo school from before signed keyrings: retire it (and its keys) rather than patch it.
+        with db.write() as s:
+            s["schools"].update(existing["id"], {"demo": 0, "name": existing["name"] + " (retired demo)"})
+        if keys_dir.exists():
+            keys_dir.rename(data_dir / f"{KEYS_DIR}.retired-{int(time.time())}")
+    keys_dir.mkdir(mode=0o700)
     (keys_dir / "README.txt").write_text(WARNING)
-    store.add_school(school_id, DEMO_SCHOOL_NAME, demo=True)
+
+    trust = keyfiles.new_key()
+    keyfiles.save(trust, demo_key_path(data_dir, "trust"), passphrase=None)
+    school_id = schools.create_school(db, DEMO_SCHOOL_NAME, public_bytes(trust.public_key()), demo=True)
     for role, name in DEMO_TEAM:
-        key = ec.generate_private_key(ec.SECP256R1())
-        path = demo_key_path(data_dir, role)
-        path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-        path.chmod(0o600)
-        store.add_recipient(school_id, role, name, public_bytes(key.public_key()))
+        recipient = keyfiles.new_key()
+        keyfiles.save(recipient, demo_key_path(data_dir, role), passphrase=None)
+        schools.add_person(db, school_id, name, role, public_bytes(recipient.public_key()))
+    for kind, name, phone in DEMO_CONTACTS:
+        schools.add_contact(db, school_id, kind, name, phone)
+    keyrings.publish(db, school_id, keyring.sign(keyrings.draft(db, school_id), trust))
     return school_id
 
 
-def load_demo_key(data_dir: Path, role: str = "dsl") -> ec.EllipticCurvePrivateKey:
-    key = serialization.load_pem_private_key(demo_key_path(data_dir, role).read_bytes(), password=None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
-    return key
+def load_demo_key(data_dir: Path, role: str = "dsl"):
+    return keyfiles.load(demo_key_path(data_dir, role))
+
+
+def demo_person(db: Db, school_id: uuid.UUID, role: str) -> dict:
+    return next(p for p in schools.list_people(db, school_id) if p["role"] == role)

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
 
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"LANTERN_{name}", default)
+
+
 @dataclass(frozen=True)
 class Settings:
     # Where the SQLite database (and, for the demo, its keys) live; created if missing.
-    data_dir: Path = Path(os.environ.get("LANTERN_DATA_DIR", "lantern-data"))
-    # Create the demo school (with demo-only keys on disk) at start.
-    demo: bool = os.environ.get("LANTERN_DEMO", "") == "1"
+    data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", "lantern-data")))
+    # Create the demo school (with demo-only keys on disk) at start, and offer demo enrolment codes.
+    demo: bool = field(default_factory=lambda: _env("DEMO", "") == "1")
     # The PWA's static files, served at /.
-    pwa_dir: Path = Path(os.environ.get("LANTERN_PWA_DIR", PWA_DIR))
+    pwa_dir: Path = field(default_factory=lambda: Path(_env("PWA_DIR", str(PWA_DIR))))
+    # Enrolment attempts (and demo codes) allowed per client address per minute.
+    enrol_per_minute: int = field(default_factory=lambda: int(_env("ENROL_PER_MINUTE", "10")))
+    # Signed requests allowed per device per minute (a burst of as many).
+    device_per_minute: int = field(default_factory=lambda: int(_env("DEVICE_PER_MINUTE", "600")))
 
     @property
     def database_path(self) -> Path:

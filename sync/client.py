@@ -1,15 +1,22 @@
-"""A Python client for the sync API: what a DSL's tools (and the tests) use to fetch and open notes."""
+"""A Python client for the sync API: a device that enrols, signs its requests, pins its school's trust
+key and checks every keyring against it. The DSL's tools (and the tests) use it to fetch and open notes.
+"""
 
 from __future__ import annotations
 
+import email.utils
+import time
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import httpx
 import msgspec
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from sync import envelope, wire
+from sync import codes, envelope, keyring, requests, wire
+from sync.ids import uuid7
+from sync.signing import public_bytes
 
 
 class ApiError(Exception):
@@ -21,8 +28,14 @@ class ApiError(Exception):
 
 
 class Client:
-    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, device: ec.EllipticCurvePrivateKey | None = None, *, timeout: float = 10.0) -> None:
         self._http = httpx.Client(base_url=base_url, timeout=timeout)
+        self.device = device or ec.generate_private_key(ec.SECP256R1())
+        self.clock_offset = 0.0
+        # Set by enrol(): what this device pins and what it has accepted.
+        self.school_id: uuid.UUID | None = None
+        self.trust_public_key: bytes | None = None
+        self.accepted_keyring: keyring.SignedKeyring | None = None
 
     def close(self) -> None:
         self._http.close()
@@ -33,43 +46,96 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, method: str, path: str, type_: type, **kwargs):
-        response = self._http.request(method, path, **kwargs)
-        if response.status_code >= 400:
-            raise ApiError(response.status_code, msgspec.json.decode(response.content, type=wire.Error))
-        return msgspec.json.decode(response.content, type=type_)
+    # Transport
 
-    def keyring(self, school_id: uuid.UUID) -> wire.Keyring:
-        return self._call("GET", f"/api/v1/schools/{school_id}/keyring", wire.Keyring)
+    def _send(self, method: str, path: str, type_: type, body: msgspec.Struct | None, signed: bool):
+        content = msgspec.json.encode(body) if body is not None else b""
+        for attempt in (1, 2):
+            headers = {"content-type": "application/json"} if body is not None else {}
+            if signed:
+                headers |= requests.sign_request(self.device, method, path, content, now=time.time() + self.clock_offset)
+            response = self._http.request(method, path, content=content, headers=headers)
+            if response.status_code < 400:
+                return msgspec.json.decode(response.content, type=type_)
+            error = msgspec.json.decode(response.content, type=wire.Error)
+            if error.error == "stale_request" and attempt == 1 and "date" in response.headers:
+                # A wrong device clock must not stop a note: learn the server's time and retry once.
+                server_time = email.utils.parsedate_to_datetime(response.headers["date"]).timestamp()
+                self.clock_offset = server_time - time.time()
+                continue
+            raise ApiError(response.status_code, error)
 
-    def device_key(self, school_id: uuid.UUID, key_id: bytes) -> bytes:
-        return self._call("GET", f"/api/v1/schools/{school_id}/devices/{key_id.hex()}", wire.DeviceKey).public_key
+    # Enrolment and the keyring
 
-    def demo_enrol(self, device_public_key: bytes) -> wire.Enrolment:
-        body = msgspec.json.encode(wire.DemoEnrolRequest(device_public_key=device_public_key))
-        return self._call("POST", "/api/v1/demo/enrol", wire.Enrolment, content=body)
+    def demo_code(self) -> wire.DemoCode:
+        return self._send("POST", "/api/v1/demo/code", wire.DemoCode, None, signed=False)
 
-    def push(self, envelopes: list[bytes]) -> wire.PushResponse:
-        body = msgspec.json.encode(wire.PushRequest(envelopes=envelopes))
-        return self._call(
-            "POST", "/api/v1/envelopes", wire.PushResponse, content=body, headers={"content-type": "application/json"}
+    def enrol(self, code_text: str, label: str = "python client") -> wire.Enrolment:
+        """Spends a code; refuses the result unless the school's trust key matches the code's fingerprint."""
+        code = codes.parse_code(code_text)
+        request = wire.EnrolRequest(
+            code=code.secret_text(),
+            device_public_key=public_bytes(self.device.public_key()),
+            proof=requests.enrol_proof(self.device, code.secret),
+            label=label,
+        )
+        enrolment = self._send("POST", "/api/v1/enrol", wire.Enrolment, request, signed=False)
+        if codes.fingerprint(enrolment.trust_public_key) != code.fingerprint:
+            raise keyring.KeyringError("trust_key_mismatch", "the server's trust key is not the one the code names")
+        keyring.verify(enrolment.keyring, enrolment.trust_public_key, enrolment.school.id)
+        self.school_id = enrolment.school.id
+        self.trust_public_key = enrolment.trust_public_key
+        self.accepted_keyring = enrolment.keyring
+        return enrolment
+
+    def keyring(self) -> keyring.KeyringPayload:
+        """Fetches the current keyring; keeps the one it has and raises KeyringError if it fails a check."""
+        signed = self._send("GET", "/api/v1/keyring", keyring.SignedKeyring, None, signed=True)
+        payload = keyring.verify(signed, self.trust_public_key, self.school_id, self.accepted_keyring)
+        self.accepted_keyring = signed
+        return payload
+
+    def accepted_payload(self) -> keyring.KeyringPayload:
+        return msgspec.json.decode(self.accepted_keyring.payload, type=keyring.KeyringPayload)
+
+    # Envelopes
+
+    def seal(self, content: bytes, *, urgent: bool = False, record_id: uuid.UUID | None = None) -> bytes:
+        """Seals a concern to the DSL and deputies of the accepted keyring, signed by this device."""
+        team = [envelope.public_key_from_bytes(r.public_key) for r in keyring.concern_recipients(self.accepted_payload())]
+        return envelope.seal(
+            content, school_id=self.school_id, record_id=record_id or uuid7(), recipients=team,
+            author=self.device, urgent=urgent,
         )
 
-    def pull(self, school_id: uuid.UUID, recipient_key_id: bytes, after: int = 0, limit: int = 100) -> wire.PullResponse:
-        params = {"recipient": recipient_key_id.hex(), "after": after, "limit": limit}
-        return self._call("GET", f"/api/v1/schools/{school_id}/envelopes", wire.PullResponse, params=params)
+    def push(self, envelopes: list[bytes]) -> wire.PushResponse:
+        return self._send("POST", "/api/v1/envelopes", wire.PushResponse, wire.PushRequest(envelopes=envelopes), signed=True)
 
-    def pull_all(self, school_id: uuid.UUID, recipient_key_id: bytes, after: int = 0) -> Iterator[wire.PulledEnvelope]:
+    def pull(self, after: int = 0, limit: int = 100) -> wire.PullResponse:
+        path = "/api/v1/envelopes?" + urlencode({"after": after, "limit": limit})
+        return self._send("GET", path, wire.PullResponse, None, signed=True)
+
+    def pull_all(self, after: int = 0) -> Iterator[wire.PulledEnvelope]:
         while True:
-            page = self.pull(school_id, recipient_key_id, after)
+            page = self.pull(after)
             yield from page.envelopes
             if not page.more:
                 return
             after = page.after
 
-    def open_all(self, school_id: uuid.UUID, recipient: ec.EllipticCurvePrivateKey) -> Iterator[envelope.Opened]:
-        """Pulls every envelope sealed to `recipient` and opens each, checking its author's signature."""
-        for pulled in self.pull_all(school_id, envelope.key_id(recipient.public_key())):
+    def device_key(self, key_id: bytes) -> bytes:
+        return self._send("GET", f"/api/v1/devices/{key_id.hex()}", wire.DeviceKey, None, signed=True).public_key
+
+    def open_all(self, recipient: ec.EllipticCurvePrivateKey) -> Iterator[envelope.Opened]:
+        """Pulls every envelope for this device's person and opens each, checking its author's signature."""
+        for pulled in self.pull_all():
             header = envelope.parse(pulled.data)
-            author = envelope.public_key_from_bytes(self.device_key(school_id, header.author_key_id))
+            author = envelope.public_key_from_bytes(self.device_key(header.author_key_id))
             yield envelope.open(pulled.data, recipient=recipient, author=author)
+
+    def receipts(self, record_ids: list[uuid.UUID]) -> wire.Receipted:
+        return self._send("POST", "/api/v1/receipts", wire.Receipted, wire.RecordsRequest(record_ids=record_ids), signed=True)
+
+    def status(self, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, wire.RecordStatus]:
+        answer = self._send("POST", "/api/v1/status", wire.StatusResponse, wire.RecordsRequest(record_ids=record_ids), signed=True)
+        return {s.record_id: s for s in answer.statuses}

@@ -6,20 +6,18 @@ A tiny public API: `seal`, `open`, `verify`, `parse`, `key_id`. Every failure is
 
 from __future__ import annotations
 
-import hashlib
 import os
 import uuid
 from dataclasses import dataclass
 from typing import Sequence
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes, hpke, serialization
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from sync import signing
+from sync.signing import P256_ORDER, SIGNATURE_LEN, key_id, public_bytes, public_key_from_bytes  # noqa: F401 - re-exported
 
 MAGIC = b"LNTN"
 VERSION = 1
@@ -29,14 +27,12 @@ MIN_BUCKET = 4096
 MAX_BUCKET = 1 << 20
 STANZA_LEN = 32 + 65 + 48
 FIXED_LEN = 4 + 1 + 1 + 16 + 16 + 32 + 1  # up to and including recipient_count
-SIGNATURE_LEN = 64
 TAG_LEN = 16
 MAX_ENVELOPE = FIXED_LEN + STANZA_LEN * MAX_RECIPIENTS + 4 + MAX_BUCKET + TAG_LEN + SIGNATURE_LEN
 
 WRAP_LABEL = b"lantern-envelope-v1/wrap"
 SIGNATURE_LABEL = b"lantern-envelope-v1/signature"
 ZERO_NONCE = bytes(12)
-P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 _SUITE = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 
@@ -89,20 +85,6 @@ class Opened:
     content: bytes
 
 
-def public_bytes(key: ec.EllipticCurvePublicKey) -> bytes:
-    """SEC1 uncompressed, 65 bytes: the one public-key encoding Lantern uses."""
-    return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-
-
-def public_key_from_bytes(raw: bytes) -> ec.EllipticCurvePublicKey:
-    return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
-
-
-def key_id(key: ec.EllipticCurvePublicKey | bytes) -> bytes:
-    raw = key if isinstance(key, bytes) else public_bytes(key)
-    return hashlib.sha256(raw).digest()
-
-
 def bucket(content_length: int) -> int:
     needed = 4 + content_length
     if needed > MAX_BUCKET:
@@ -127,20 +109,7 @@ def _wrap_info(school_id: uuid.UUID, record_id: uuid.UUID, recipient_key_id: byt
 
 
 def _sign(author: ec.EllipticCurvePrivateKey, signed: bytes) -> bytes:
-    r, s = decode_dss_signature(author.sign(SIGNATURE_LABEL + signed, ec.ECDSA(hashes.SHA256())))
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-
-
-def _signature_valid(author: ec.EllipticCurvePublicKey, signed: bytes, signature: bytes) -> bool:
-    r = int.from_bytes(signature[:32], "big")
-    s = int.from_bytes(signature[32:], "big")
-    if not (0 < r < P256_ORDER and 0 < s < P256_ORDER):
-        return False
-    try:
-        author.verify(encode_dss_signature(r, s), SIGNATURE_LABEL + signed, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        return False
-    return True
+    return signing.sign(author, SIGNATURE_LABEL, signed)
 
 
 def seal(
@@ -230,7 +199,7 @@ def verify(data: bytes, author: ec.EllipticCurvePublicKey) -> Header:
     header = parse(data)
     if header.author_key_id != key_id(author):
         raise EnvelopeError("unknown_author")
-    if not _signature_valid(author, data[:-SIGNATURE_LEN], data[-SIGNATURE_LEN:]):
+    if not signing.verify(author, SIGNATURE_LABEL, data[:-SIGNATURE_LEN], data[-SIGNATURE_LEN:]):
         raise EnvelopeError("bad_signature")
     return header
 

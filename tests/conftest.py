@@ -1,5 +1,5 @@
 """A real Lantern server for the tests: the `lantern` CLI in a subprocess, on 127.0.0.1, with a real
-SQLite file in a temporary data directory."""
+SQLite file in a temporary data directory; and enrolled Python clients to talk to it."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from server.demo import load_demo_key
+from server import devices, schools
+from server.db import Db
+from server.demo import demo_person, load_demo_key
 from sync.client import Client
 
 
@@ -36,14 +39,43 @@ class RunningServer:
     def database(self) -> Path:
         return self.data_dir / "lantern.db"
 
+    def db(self) -> Db:
+        """A second connection to the server's file, as the admin CLI would have."""
+        return Db(self.database)
+
+    def demo_school_id(self) -> uuid.UUID:
+        db = self.db()
+        try:
+            return uuid.UUID(schools.demo_school(db)["id"])
+        finally:
+            db.close()
+
+    def code_for(self, role: str = "staff", school_id: uuid.UUID | None = None) -> str:
+        """A fresh one-time code: for the demo team member with `role`, or a new person."""
+        db = self.db()
+        try:
+            school_id = school_id or self.demo_school_id()
+            if role in ("dsl", "deputy_dsl") and school_id == self.demo_school_id():
+                person_id = uuid.UUID(demo_person(db, school_id, role)["id"])
+            else:
+                person_id = schools.add_person(db, school_id, f"Test {role}", role)
+            return devices.issue_code(db, person_id).text()
+        finally:
+            db.close()
+
     def client(self) -> Client:
         return Client(self.url)
+
+    def enrolled(self, role: str = "staff", school_id: uuid.UUID | None = None) -> Client:
+        client = self.client()
+        client.enrol(self.code_for(role, school_id))
+        return client
 
     def demo_key(self, role: str = "dsl"):
         return load_demo_key(self.data_dir, role)
 
 
-def start_server(data_dir: Path, *extra: str) -> RunningServer:
+def start_server(data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> RunningServer:
     port = free_port()
     log = data_dir.parent / f"server-{port}.log"
     lantern = shutil.which("lantern", path=os.path.dirname(sys.executable)) or "lantern"
@@ -51,6 +83,7 @@ def start_server(data_dir: Path, *extra: str) -> RunningServer:
         [lantern, "serve", "--demo", "--port", str(port), "--data-dir", str(data_dir), *extra],
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20

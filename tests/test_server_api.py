@@ -1,4 +1,4 @@
-"""The thin path through a real server process and a real SQLite file, driven by the Python client."""
+"""Sync through a real server process and a real SQLite file, driven by enrolled Python clients."""
 
 from __future__ import annotations
 
@@ -7,128 +7,167 @@ import sqlite3
 import httpx
 import msgspec
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
 
-from sync import envelope, wire
+from server import keyrings, schools
+from sync import envelope, keyfiles, keyring, wire
 from sync.client import ApiError
 from sync.ids import uuid7
-
-
-@pytest.fixture
-def device(server):
-    """An enrolled staff device: its key, and the demo school as it was told on enrolment."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    with server.client() as c:
-        enrolment = c.demo_enrol(envelope.public_bytes(key.public_key()))
-    return key, enrolment
-
-
-def seal_note(key, enrolment, text: bytes, *, urgent=False, record_id=None) -> bytes:
-    team = [envelope.public_key_from_bytes(r.public_key) for r in enrolment.keyring.recipients]
-    return envelope.seal(
-        text, school_id=enrolment.school.id, record_id=record_id or uuid7(), recipients=team, author=key, urgent=urgent
-    )
+from sync.signing import public_bytes
 
 
 def test_health_and_openapi(server):
     assert httpx.get(server.url + "/healthz").json() == {"status": "ok"}
     schema = httpx.get(server.url + "/schema/openapi.json").json()
-    for path in ("/healthz", "/api/v1/envelopes", "/api/v1/demo/enrol", "/api/v1/schools/{school_id}/envelopes"):
+    for path in ("/healthz", "/api/v1/envelopes", "/api/v1/enrol", "/api/v1/keyring", "/api/v1/status"):
         assert path in schema["paths"]
 
 
-def test_demo_school_is_marked_demo_only(server, device):
-    _, enrolment = device
-    assert enrolment.school.demo and "DEMO ONLY" in enrolment.school.name
-    assert {r.role for r in enrolment.keyring.recipients} == {"dsl", "deputy_dsl"}
-    assert all("DEMO ONLY" in r.name for r in enrolment.keyring.recipients)
-    assert all(p.name.startswith("DEMO-ONLY-") for p in (server.data_dir / "DEMO-ONLY-keys").glob("*.pem"))
+def test_demo_school_is_marked_demo_only(server):
+    staff = server.enrolled("staff")
+    payload = staff.accepted_payload()
+    assert "DEMO ONLY" in payload.school_name
+    assert {r.role for r in payload.recipients} == {"dsl", "deputy_dsl"}
+    assert all("DEMO ONLY" in r.name for r in payload.recipients)
+    assert [c.phone for c in payload.contacts][:2] == ["999", "101"]
+    keys = sorted(p.name for p in (server.data_dir / "DEMO-ONLY-keys").glob("*.pem"))
+    assert keys == ["DEMO-ONLY-deputy_dsl.pem", "DEMO-ONLY-dsl.pem", "DEMO-ONLY-trust.pem"]
 
 
-def test_note_travels_to_the_dsl_and_the_database_holds_no_plaintext(server, device):
-    key, enrolment = device
+def test_note_travels_to_the_team_and_the_database_holds_no_plaintext(server):
+    staff = server.enrolled("staff")
     secret = b"Child said: my uncle hurts me when mum is out (unique-marker-7f3a)"
-    with server.client() as c:
-        result = c.push([seal_note(key, enrolment, secret, urgent=True)])
-        assert [r.status for r in result.results] == ["stored"]
-        for role in ("dsl", "deputy_dsl"):
-            opened = list(c.open_all(enrolment.school.id, server.demo_key(role)))
-            assert [o.content for o in opened] == [secret]
-            assert opened[0].header.urgent
+    result = staff.push([staff.seal(secret, urgent=True)])
+    assert [r.status for r in result.results] == ["stored"]
+    for role in ("dsl", "deputy_dsl"):
+        member = server.enrolled(role)
+        opened = list(member.open_all(server.demo_key(role)))
+        assert [o.content for o in opened] == [secret]
+        assert opened[0].header.urgent
     for path in server.data_dir.glob("lantern.db*"):  # the database, its WAL and shared memory
         assert b"unique-marker-7f3a" not in path.read_bytes()
         assert b"uncle" not in path.read_bytes()
 
 
-def test_same_bytes_again_is_a_no_op_and_other_bytes_a_conflict(server, device):
-    key, enrolment = device
+def test_a_staff_device_pulls_nothing(server):
+    staff = server.enrolled("staff")
+    staff.push([staff.seal(b"for the team")])
+    assert staff.pull().envelopes == []
+
+
+def test_same_bytes_again_is_a_no_op_and_other_bytes_a_conflict(server):
+    staff = server.enrolled("staff")
     record_id = uuid7()
-    first = seal_note(key, enrolment, b"first", record_id=record_id)
-    with server.client() as c:
-        stored = c.push([first]).results[0]
-        again = c.push([first]).results[0]
-        assert (again.status, again.seq) == ("duplicate", stored.seq)
-        with pytest.raises(ApiError) as raised:
-            c.push([seal_note(key, enrolment, b"other", record_id=record_id)])
-        assert (raised.value.status, raised.value.code) == (409, "conflict")
-        pulled = list(c.pull_all(enrolment.school.id, envelope.key_id(server.demo_key().public_key())))
-    assert [p.data for p in pulled] == [first]
+    first = staff.seal(b"first", record_id=record_id)
+    stored = staff.push([first]).results[0]
+    again = staff.push([first]).results[0]
+    assert (again.status, again.seq) == ("duplicate", stored.seq)
+    with pytest.raises(ApiError) as raised:
+        staff.push([staff.seal(b"other", record_id=record_id)])
+    assert (raised.value.status, raised.value.code) == (409, "conflict")
+    assert [p.data for p in server.enrolled("dsl").pull_all()] == [first]
 
 
-def test_a_batch_with_one_bad_envelope_stores_nothing(server, device):
-    key, enrolment = device
-    good = seal_note(key, enrolment, b"good")
-    bad = bytearray(seal_note(key, enrolment, b"bad"))
+def test_a_batch_with_one_bad_envelope_stores_nothing(server):
+    staff = server.enrolled("staff")
+    bad = bytearray(staff.seal(b"bad"))
     bad[-1] ^= 1
-    with server.client() as c:
-        with pytest.raises(ApiError) as raised:
-            c.push([good, bytes(bad)])
-        assert (raised.value.status, raised.value.code) == (400, "invalid_envelope")
-        assert "envelope 1: bad_signature" in raised.value.detail
-        assert c.pull(enrolment.school.id, envelope.key_id(server.demo_key().public_key())).envelopes == []
+    with pytest.raises(ApiError) as raised:
+        staff.push([staff.seal(b"good"), bytes(bad)])
+    assert (raised.value.status, raised.value.code) == (400, "invalid_envelope")
+    assert "envelope 1: bad_signature" in raised.value.detail
+    assert server.enrolled("dsl").pull().envelopes == []
 
 
-def test_an_envelope_from_a_device_that_is_not_enrolled_is_refused(server, device):
-    _, enrolment = device
-    stranger = ec.generate_private_key(ec.SECP256R1())
-    with server.client() as c, pytest.raises(ApiError) as raised:
-        c.push([seal_note(stranger, enrolment, b"forged")])
-    assert (raised.value.status, raised.value.code) == (403, "unknown_device")
+def test_an_envelope_signed_by_another_device_is_refused(server):
+    alice, bob = server.enrolled("staff"), server.enrolled("staff")
+    with pytest.raises(ApiError) as raised:
+        alice.push([bob.seal(b"bob's note, sent by alice")])
+    assert (raised.value.status, raised.value.code) == (403, "not_your_envelope")
 
 
-def test_pull_pages_in_server_order(server, device):
-    key, enrolment = device
-    notes = [seal_note(key, enrolment, f"note {i}".encode()) for i in range(5)]
-    dsl = envelope.key_id(server.demo_key().public_key())
-    with server.client() as c:
-        c.push(notes)
-        page = c.pull(enrolment.school.id, dsl, limit=2)
-        assert (len(page.envelopes), page.more) == (2, True)
-        assert [e.data for e in c.pull_all(enrolment.school.id, dsl)] == notes
-        last = c.pull(enrolment.school.id, dsl, after=page.after, limit=3)
-        assert (len(last.envelopes), last.more) == (3, False)
+def other_school(server):
+    """A second school on the same server, with its own trust key, team and signed keyring."""
+    db = server.db()
+    try:
+        trust = keyfiles.new_key()
+        school_id = schools.create_school(db, "Other School", public_bytes(trust.public_key()))
+        schools.add_person(db, school_id, "Other DSL", "dsl", public_bytes(keyfiles.new_key().public_key()))
+        keyrings.publish(db, school_id, keyring.sign(keyrings.draft(db, school_id), trust))
+        return school_id
+    finally:
+        db.close()
+
+
+def test_another_schools_envelope_is_refused(server):
+    mine = server.enrolled("staff")
+    theirs = server.enrolled("staff", other_school(server))
+    with pytest.raises(ApiError) as raised:
+        # Sealed by my device, but addressed to the other school.
+        mine.push([envelope.seal(b"x", school_id=theirs.school_id, record_id=uuid7(),
+                                 recipients=[mine.device.public_key()], author=mine.device)])
+    assert (raised.value.status, raised.value.code) == (403, "wrong_school")
+    theirs.push([theirs.seal(b"their note")])
+    assert server.enrolled("dsl").pull().envelopes == []
+
+
+def test_pull_pages_in_server_order(server):
+    staff, dsl = server.enrolled("staff"), server.enrolled("dsl")
+    notes = [staff.seal(f"note {i}".encode()) for i in range(5)]
+    staff.push(notes)
+    page = dsl.pull(limit=2)
+    assert (len(page.envelopes), page.more) == (2, True)
+    assert [e.data for e in dsl.pull_all()] == notes
+    last = dsl.pull(after=page.after, limit=3)
+    assert (len(last.envelopes), last.more) == (3, False)
+
+
+def test_the_author_learns_received_then_opened_and_nothing_more(server):
+    staff, dsl = server.enrolled("staff"), server.enrolled("dsl")
+    note = staff.seal(b"a note")
+    record_id = envelope.parse(note).record_id
+    unknown = uuid7()
+    assert staff.status([record_id])[record_id] == wire.RecordStatus(record_id, received=False, opened=False)
+    staff.push([note])
+    assert staff.status([record_id])[record_id] == wire.RecordStatus(record_id, received=True, opened=False)
+    with pytest.raises(ApiError) as raised:
+        staff.receipts([record_id])  # the author is not a recipient
+    assert (raised.value.status, raised.value.code) == (403, "not_a_recipient")
+    dsl.receipts([record_id])
+    assert staff.status([record_id, unknown]) == {
+        record_id: wire.RecordStatus(record_id, received=True, opened=True),
+        unknown: wire.RecordStatus(unknown, received=False, opened=False),
+    }
+    # Another device cannot learn about this author's notes.
+    other = server.enrolled("staff")
+    assert other.status([record_id])[record_id].received is False
+
+
+def test_only_the_team_looks_up_device_keys(server):
+    staff = server.enrolled("staff")
+    with pytest.raises(ApiError) as raised:
+        staff.device_key(envelope.key_id(staff.device.public_key()))
+    assert (raised.value.status, raised.value.code) == (403, "not_team")
+    dsl = server.enrolled("dsl")
+    assert dsl.device_key(envelope.key_id(staff.device.public_key())) == public_bytes(staff.device.public_key())
 
 
 BAD_REQUESTS = [
-    ("POST", "/api/v1/envelopes", b"not json", 400, "bad_request"),
-    ("POST", "/api/v1/envelopes", b'{"envelopes": []}', 400, "invalid_request"),
-    ("POST", "/api/v1/envelopes", b'{"envelopes": ["!!!"]}', 400, "invalid_request"),
-    ("POST", "/api/v1/envelopes", b'{"envelopes": ["AAAA"], "extra": 1}', 400, "invalid_request"),
-    ("POST", "/api/v1/envelopes", b'{"envelopes": ["TE5UTgE="]}', 400, "invalid_envelope"),
-    ("POST", "/api/v1/demo/enrol", b'{"device_public_key": "AAAA"}', 400, "invalid_request"),
-    ("POST", "/api/v1/demo/enrol", msgspec.json.encode({"device_public_key": b"\x04" + bytes(64)}), 400, "invalid_key"),
-    ("GET", "/api/v1/schools/not-a-uuid/keyring", b"", 404, "not_found"),
-    ("GET", "/api/v1/schools/0190a000-0000-7000-8000-000000000000/keyring", b"", 404, "unknown_school"),
-    ("GET", "/api/v1/schools/0190a000-0000-7000-8000-000000000000/envelopes?recipient=zz", b"", 400, "invalid_request"),
+    ("POST", "/api/v1/enrol", b"not json", 400, "bad_request"),
+    ("POST", "/api/v1/enrol", b'{"code": "x"}', 400, "invalid_request"),
+    ("POST", "/api/v1/enrol", msgspec.json.encode({"code": "AAAA", "device_public_key": b"\x04" + bytes(64), "proof": bytes(64)}), 400, "enrolment_code_invalid"),
+    ("POST", "/api/v1/enrol", msgspec.json.encode({"code": "A" * 16, "device_public_key": b"\x04" + bytes(64), "proof": bytes(64)}), 400, "invalid_key"),
+    ("POST", "/api/v1/envelopes", b'{"envelopes": ["AAAA"]}', 401, "unauthenticated"),
+    ("GET", "/api/v1/envelopes", b"", 401, "unauthenticated"),
+    ("GET", "/api/v1/keyring", b"", 401, "unauthenticated"),
     ("DELETE", "/api/v1/envelopes", b"", 405, "method_not_allowed"),
+    ("GET", "/api/v1/nothing-here", b"", 404, "not_found"),
 ]
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status", "code"), BAD_REQUESTS)
-def test_bad_input_gets_a_clear_4xx(server, device, method, path, body, status, code):
-    key, enrolment = device
-    with server.client() as c:
-        c.push([seal_note(key, enrolment, b"already stored")])
+def test_bad_input_gets_a_clear_4xx(server, method, path, body, status, code):
+    staff = server.enrolled("staff")
+    staff.push([staff.seal(b"already stored")])
     before = sqlite3.connect(server.database).execute("SELECT seq, data FROM envelopes").fetchall()
     response = httpx.request(method, server.url + path, content=body, headers={"content-type": "application/json"})
     assert response.status_code == status
@@ -138,25 +177,47 @@ def test_bad_input_gets_a_clear_4xx(server, device, method, path, body, status, 
     assert sqlite3.connect(server.database).execute("SELECT seq, data FROM envelopes").fetchall() == before
 
 
+SIGNED_BAD_REQUESTS = [
+    ("POST", "/api/v1/envelopes", b"not json", 400, "bad_request"),
+    ("POST", "/api/v1/envelopes", b'{"envelopes": []}', 400, "invalid_request"),
+    ("POST", "/api/v1/envelopes", b'{"envelopes": ["!!!"]}', 400, "invalid_request"),
+    ("POST", "/api/v1/envelopes", b'{"envelopes": ["AAAA"], "extra": 1}', 400, "invalid_request"),
+    ("POST", "/api/v1/envelopes", b'{"envelopes": ["TE5UTgE="]}', 400, "invalid_envelope"),
+    ("GET", "/api/v1/envelopes?limit=0", b"", 400, "invalid_request"),
+    ("GET", "/api/v1/envelopes?after=-1", b"", 400, "invalid_request"),
+    ("GET", "/api/v1/devices/zz", b"", 400, "invalid_request"),
+    ("POST", "/api/v1/status", b'{"record_ids": ["not-a-uuid"]}', 400, "invalid_request"),
+    ("POST", "/api/v1/receipts", b'{"record_ids": []}', 400, "invalid_request"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "code"), SIGNED_BAD_REQUESTS)
+def test_bad_input_from_an_enrolled_device_gets_a_clear_4xx(server, method, path, body, status, code):
+    from sync.requests import sign_request
+
+    staff = server.enrolled("dsl")
+    headers = {"content-type": "application/json", **sign_request(staff.device, method, path, body)}
+    response = httpx.request(method, server.url + path, content=body, headers=headers)
+    assert (response.status_code, response.json()["error"]) == (status, code)
+
+
 def test_oversized_body_is_refused(server):
     response = httpx.post(server.url + "/api/v1/envelopes", content=b"x" * (wire.MAX_BODY + 1))
     assert response.status_code == 413
     assert response.json()["error"] == "too_large"
 
 
-def test_nothing_is_lost_across_a_restart(tmp_path, device, server):
+def test_nothing_is_lost_across_a_sigkill(server):
     from tests.conftest import start_server, stop_server
 
-    key, enrolment = device
-    note = seal_note(key, enrolment, b"kept")
-    with server.client() as c:
-        c.push([note])
+    staff = server.enrolled("staff")
+    note = staff.seal(b"kept")
+    staff.push([note])
     server.process.kill()  # SIGKILL: no chance to flush anything the commit had not already made durable
     server.process.wait()
     restarted = start_server(server.data_dir)
     try:
-        with restarted.client() as c:
-            assert [e.data for e in c.pull_all(enrolment.school.id, envelope.key_id(restarted.demo_key().public_key()))] == [note]
-            assert c.demo_enrol(envelope.public_bytes(key.public_key())).school.id == enrolment.school.id
+        dsl = restarted.enrolled("dsl")
+        assert [e.data for e in dsl.pull_all()] == [note]
     finally:
         stop_server(restarted)

@@ -65,6 +65,47 @@ export function fromBase64(text) {
   return out;
 }
 
+// RFC 4648 base32, upper case, no padding: the alphabet of enrolment codes, chosen because it has
+// no 0/O or 1/I pairs to misread from paper. Strict here; enrol.js forgives case, spaces and dashes.
+const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+export function toBase32(bytes) {
+  let out = "";
+  let bits = 0;
+  let value = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    value = ((value << 8) | bytes[i]) & 0xfff; // at most 12 bits are ever pending
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+export function fromBase32(text) {
+  // Only whole bytes with zero spare bits are accepted, so every byte string has one encoding.
+  if (!/^[A-Z2-7]*$/.test(text) || [1, 3, 6].indexOf(text.length % 8) !== -1) {
+    throw new TypeError("invalid base32");
+  }
+  const out = new Uint8Array(Math.floor((text.length * 5) / 8));
+  let bits = 0;
+  let value = 0;
+  let at = 0;
+  for (let i = 0; i < text.length; i++) {
+    value = ((value << 5) | BASE32.indexOf(text[i])) & 0xfff;
+    bits += 5;
+    if (bits >= 8) {
+      out[at++] = (value >>> (bits - 8)) & 0xff;
+      bits -= 8;
+    }
+  }
+  if ((value & ((1 << bits) - 1)) !== 0) throw new TypeError("invalid base32");
+  return out;
+}
+
 export function u8(n) {
   return Uint8Array.of(n);
 }

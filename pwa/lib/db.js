@@ -10,7 +10,7 @@ export function openDb() {
     request.onupgradeneeded = (event) => {
       const db = request.result;
       if (event.oldVersion < 1) {
-        db.createObjectStore("settings"); // the device key, the enrolment (school and keyring)
+        db.createObjectStore("settings"); // the device key, the enrolment, the keyring, the clock
         db.createObjectStore("outbox", { keyPath: "recordId" }); // sealed, not yet acknowledged
         db.createObjectStore("sent", { keyPath: "recordId" }); // acknowledged by the server
       }

@@ -2,6 +2,7 @@
 // answered that it is stored (which means durable), so a sync that breaks off loses nothing and a
 // retry of an envelope the server already has is a harmless no-op.
 
+import { OfflineError, errorCode, signedFetch } from "./api.js";
 import { toBase64 } from "./bytes.js";
 import { getAll, requestValue, transaction } from "./db.js";
 
@@ -16,10 +17,14 @@ export async function waiting(db) {
   return items.sort((a, b) => (a.savedAt < b.savedAt ? -1 : 1));
 }
 
-function acknowledge(db, item, result) {
+function acknowledge(db, item, seq) {
   return transaction(db, ["outbox", "sent"], "readwrite", (s) => {
     s.outbox.delete(item.recordId);
-    s.sent.put({ recordId: item.recordId, savedAt: item.savedAt, seq: result.seq, receivedAt: new Date().toISOString() });
+    // received: the server has it; opened: not yet (status.js learns that later).
+    s.sent.put({
+      recordId: item.recordId, savedAt: item.savedAt, seq, receivedAt: new Date().toISOString(),
+      received: true, opened: false,
+    });
   });
 }
 
@@ -34,36 +39,39 @@ function markRefused(db, item, error) {
 let running = null;
 
 // One replay at a time; a call while one runs waits for it rather than sending twice in parallel.
-export function replay(db) {
-  if (!running) running = sendAll(db).finally(() => { running = null; });
+// `device` is {keyId, privateKey}: every push is a signed request.
+export function replay(db, device) {
+  if (!running) running = sendAll(db, device).finally(() => { running = null; });
   return running;
 }
 
-async function sendAll(db) {
+// Worth trying again later, as opposed to a refusal of this envelope or this device.
+function isTransient(answer) {
+  return answer.status === 429 || answer.status >= 500 || (answer.status === 401 && errorCode(answer) === "stale_request");
+}
+
+async function sendAll(db, device) {
   const report = { sent: 0, refused: 0, offline: false };
   for (const item of await waiting(db)) {
     if (item.refused) continue;
-    let response;
+    let answer;
     try {
-      response = await fetch("/api/v1/envelopes", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ envelopes: [toBase64(item.envelope)] }),
-      });
+      answer = await signedFetch(device, "POST", "/api/v1/envelopes", { envelopes: [toBase64(item.envelope)] });
     } catch (e) {
+      if (!(e instanceof OfflineError)) throw e;
       report.offline = true; // no network: try again on the next trigger
       break;
     }
-    if (response.ok) {
-      const body = await response.json();
-      await acknowledge(db, item, body.results[0]);
+    if (answer.status === 200) {
+      // 200 means durable on the server, even if the body was lost on the way back.
+      const result = answer.body && answer.body.results ? answer.body.results[0] : null;
+      await acknowledge(db, item, result ? result.seq : null);
       report.sent += 1;
-    } else if (response.status >= 400 && response.status < 500 && response.status !== 429) {
-      const body = await response.json().catch(() => ({ error: "http_" + response.status }));
-      await markRefused(db, item, body.error);
-      report.refused += 1;
+    } else if (isTransient(answer)) {
+      break; // the server is busy, failing, or our clock is still out: keep everything, try later
     } else {
-      break; // the server is busy or failing: keep everything and try later
+      await markRefused(db, item, errorCode(answer));
+      report.refused += 1;
     }
   }
   return report;

@@ -1,26 +1,57 @@
 from __future__ import annotations
 
-from litestar import post
-from litestar.params import JSONBody
+from typing import Annotated
 
-from server.errors import ApiError
-from server.routes import StoreDep
-from server.store import Refused
-from sync.wire import PushRequest, PushResponse, PushResult
+from litestar import get, post
+from litestar.params import JSONBody, Parameter
 
-_STATUS = {"invalid_envelope": 400, "unknown_device": 403, "conflict": 409}
+from server import envelopes
+from server.routes import DbDep, DeviceDep
+from sync.wire import (
+    MAX_PAGE, PulledEnvelope, PullResponse, PushRequest, PushResponse, PushResult, Receipted,
+    RecordsRequest, RecordStatus, StatusResponse,
+)
 
 
 @post("/api/v1/envelopes", sync_to_thread=True, status_code=200, tags=["envelopes"])
-def push(store: StoreDep, data: JSONBody[PushRequest]) -> PushResponse:
-    """Stores a batch of envelopes, all or none. An answer means every one is durable on disk."""
-    try:
-        stored = store.push(data.envelopes)
-    except Refused as exc:
-        raise ApiError(_STATUS[exc.code], exc.code, exc.detail) from None
+def push(db: DbDep, device: DeviceDep, data: JSONBody[PushRequest]) -> PushResponse:
+    """Stores a batch of this device's envelopes, all or none. An answer means every one is on disk."""
+    stored = envelopes.push(db, device, data.envelopes)
     return PushResponse(
         results=[
             PushResult(record_id=s.record_id, seq=s.seq, status="duplicate" if s.duplicate else "stored")
             for s in stored
         ]
+    )
+
+
+@get("/api/v1/envelopes", sync_to_thread=True, tags=["envelopes"])
+def pull(
+    db: DbDep,
+    device: DeviceDep,
+    after: Annotated[int, Parameter(ge=0, description="the last seq this device has")] = 0,
+    limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
+) -> PullResponse:
+    """The envelopes sealed to this device's person, after a server sequence number, oldest first."""
+    rows, more = envelopes.pull(db, device, after, limit)
+    return PullResponse(
+        envelopes=[PulledEnvelope(seq=seq, data=data) for seq, data in rows],
+        more=more,
+        after=rows[-1][0] if rows else after,
+    )
+
+
+@post("/api/v1/receipts", sync_to_thread=True, status_code=200, tags=["envelopes"])
+def receipts(db: DbDep, device: DeviceDep, data: JSONBody[RecordsRequest]) -> Receipted:
+    """This device's person has opened these records (each must be addressed to them)."""
+    envelopes.record_receipts(db, device, data.record_ids)
+    return Receipted(recorded=len(data.record_ids))
+
+
+@post("/api/v1/status", sync_to_thread=True, status_code=200, tags=["envelopes"])
+def status(db: DbDep, device: DeviceDep, data: JSONBody[RecordsRequest]) -> StatusResponse:
+    """For this device's own records: received by the server, opened by the safeguarding team."""
+    found = envelopes.statuses(db, device, data.record_ids)
+    return StatusResponse(
+        statuses=[RecordStatus(record_id=rid, received=r, opened=o) for rid, (r, o) in found.items()]
     )

@@ -1,9 +1,15 @@
 // Test-only glue, served at /__test__/: exposes the PWA's crypto modules and a few helpers to
 // Playwright, which passes only JSON across, so bytes travel as hex or base64 strings.
 
+import * as api from "/lib/api.js";
 import * as bytes from "/lib/bytes.js";
-import * as hpke from "/lib/hpke.js";
+import * as clock from "/lib/clock.js";
+import * as db from "/lib/db.js";
+import * as deviceModule from "/lib/device.js";
+import * as enrol from "/lib/enrol.js";
 import * as envelope from "/lib/envelope.js";
+import * as hpke from "/lib/hpke.js";
+import * as keyring from "/lib/keyring.js";
 
 const { fromHex, toHex } = bytes;
 
@@ -97,8 +103,72 @@ async function sealWithDevice({ contentHex, schoolId, recordId, recipientsHex, u
   return bytes.toBase64(sealed);
 }
 
+// --- The protocol modules need IndexedDB and fetch: a fresh database each time, and canned answers.
+
+// The PWA's own database, emptied: the harness page's origin is not the app's, so nothing real is lost.
+let openDatabase = null;
+async function freshDb() {
+  if (openDatabase) openDatabase.close();
+  await new Promise((resolve, reject) => {
+    const request = indexedDB.deleteDatabase("lantern");
+    request.onsuccess = resolve;
+    request.onerror = () => reject(request.error);
+  });
+  openDatabase = await db.openDb();
+  await clock.loadClock(openDatabase); // a fresh clock too: offset 0
+  return openDatabase;
+}
+
+// A fresh database with a fresh device in it, as the app makes them.
+let app = null;
+async function freshApp() {
+  const database = await freshDb();
+  app = { db: database, device: await deviceModule.loadOrCreateDevice(database) };
+  return { publicKey: toHex(app.device.publicKeyRaw), keyId: app.device.keyId };
+}
+
+async function settings() {
+  const out = {};
+  for (const key of ["enrolment", "keyring", "clockOffsetMs"]) out[key] = await db.get(app.db, "settings", key);
+  return out;
+}
+
+// Replaces fetch with answers given as {status, body, headers} (or {offline: true}), in order, and
+// records each request as {url, method, headers, body (text)}.
+const realFetch = window.fetch;
+let requests = [];
+function stubFetch(answers) {
+  requests = [];
+  const queue = answers.slice();
+  window.fetch = async (url, init) => {
+    requests.push({
+      url: String(url), method: init.method, headers: Object.assign({}, init.headers),
+      body: init.body ? new TextDecoder().decode(init.body) : null,
+    });
+    const answer = queue.shift();
+    if (!answer || answer.offline) throw new TypeError("Failed to fetch");
+    const body = answer.body === undefined ? null : JSON.stringify(answer.body);
+    return new Response(body, { status: answer.status, headers: answer.headers || {} });
+  };
+}
+function takeRequests() {
+  window.fetch = realFetch;
+  return requests;
+}
+
+// Runs an async step and reports {value} or {error: code or name}, so tests compare plain JSON.
+async function outcome(step) {
+  try {
+    return { value: await step() };
+  } catch (e) {
+    return { error: e.code || e.name };
+  }
+}
+
 window.lantern = {
   bytes, hpke, envelope, importRecipient, hpkeKnownAnswer, openEnvelope,
   newDevice, deviceKeyExportable, sealWithDevice,
+  api, clock, db, enrol, keyring, freshDb, freshApp, app: () => app, settings, stubFetch, takeRequests,
+  outcome,
 };
 window.harnessReady = true;

@@ -1,5 +1,6 @@
-"""The thin path, real at every step: a note recorded in the PWA with the network off, kept sealed
-in IndexedDB across a reload, sent when the network returns, and opened by the DSL in Python."""
+"""The thin path, real at every step: a device enrolled in the demo school through a one-time code,
+a note recorded with the network off, kept sealed in IndexedDB across a reload, sent when the network
+returns, opened by the DSL in Python, and the author's device told it was received, then opened."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ def test_offline_note_reaches_the_dsl_sealed(browser, server):
     context = browser.new_context()
     page = context.new_page()
     page.goto(server.url + "/")
-    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    page.wait_for_function("document.body.dataset.ready === 'not-enrolled'")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.get_by_role("button", name="Join the demo school (DEMO ONLY)").click()
+    page.wait_for_function("document.body.dataset.ready === 'yes'")
     assert "DEMO ONLY" in page.inner_text("#school")
 
     context.set_offline(True)
@@ -46,15 +49,24 @@ def test_offline_note_reaches_the_dsl_sealed(browser, server):
     assert page.inner_text("#outbox-count") == "1"
     dsl = server.demo_key("dsl")
 
-    context.set_offline(False)  # the page's `online` listener replays the outbox
-    page.wait_for_function("document.getElementById('outbox-count').textContent === '0'", timeout=15000)
+    record_id = str(envelope.parse(bytes(stored[0])).record_id)
+    is_status = lambda r: r.url.endswith("/api/v1/status") and r.request.method == "POST"  # noqa: E731
+    with page.expect_response(is_status, timeout=15000) as status_answer:
+        context.set_offline(False)  # the page's `online` listener replays the outbox, then asks
+    assert status_answer.value.json() == {"statuses": [{"record_id": record_id, "received": True, "opened": False}]}
+    page.wait_for_function("document.getElementById('outbox-count').textContent === '0'")
+    page.wait_for_function("document.getElementById('received-count').textContent === '1'")
+    assert page.inner_text("#opened-count") == "0"
     assert "Sent" in page.inner_text("#status")
+
+    with server.enrolled("dsl") as c:
+        opened = list(c.open_all(dsl))
+        assert len(opened) == 1
+        c.receipts([opened[0].header.record_id])
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # any sync will do: this one is at once
+    page.wait_for_function("document.getElementById('opened-count').textContent === '1'")
     context.close()
 
-    school_id = envelope.parse(bytes(stored[0])).school_id
-    with server.client() as c:
-        opened = list(c.open_all(school_id, dsl))
-    assert len(opened) == 1
     assert opened[0].header.urgent
     note = json.loads(opened[0].content)
     assert note["type"] == "concern" and note["v"] == 1

@@ -1,0 +1,146 @@
+"""Devices: one-time enrolment codes, enrolment, revocation, and checking a device's signed request."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+
+from server.clock import iso, now
+from server.db import Db
+from server.errors import Refused
+from server.schools import get_person, get_school
+from sync import codes, requests, signing
+
+DEFAULT_CODE_HOURS = 24
+
+
+@dataclass(frozen=True)
+class Device:
+    """The device behind an authenticated request, with what it is entitled to."""
+
+    key_id: str
+    school_id: uuid.UUID
+    person_id: uuid.UUID
+    role: str
+
+
+def issue_code(db: Db, person_id: uuid.UUID, hours: float = DEFAULT_CODE_HOURS) -> codes.Code:
+    person = get_person(db, person_id)
+    if person is None:
+        raise Refused("not_found", "no such person")
+    school = get_school(db, person["school_id"])
+    code = codes.new_code(school["trust_public_key"])
+    with db.write() as s:
+        s["enrolment_codes"].insert(
+            {
+                "secret_hash": codes.secret_hash(code.secret), "school_id": school["id"],
+                "person_id": person["id"], "created_at": iso(), "expires_at": iso(now() + hours * 3600),
+                "used_at": None, "device_key_id": None,
+            }
+        )
+    return code
+
+
+def enrol(db: Db, secret_text: str, device_public_key: bytes, proof: bytes, label: str) -> tuple[dict, dict, str]:
+    """Spends a code on a device key. Returns (school, person, device key id)."""
+    try:
+        secret = codes.decode_secret(secret_text)
+    except ValueError:
+        raise Refused("enrolment_code_invalid", "that is not an enrolment code") from None
+    try:
+        valid = requests.enrol_proof_valid(device_public_key, secret, proof)
+    except ValueError:
+        raise Refused("invalid_key", "the device key is not a P-256 point") from None
+    if not valid:
+        raise Refused("invalid_proof", "the proof is not signed by the device key")
+    key_id = signing.key_id(device_public_key).hex()
+    with db.write() as s:
+        rows = list(s["enrolment_codes"].rows_where("secret_hash = ?", [codes.secret_hash(secret)]))
+        if not rows:
+            raise Refused("enrolment_code_invalid", "no such enrolment code")
+        code = rows[0]
+        if code["used_at"]:
+            raise Refused("enrolment_code_used", "this code has been used: ask for a new one")
+        if code["expires_at"] <= iso():
+            raise Refused("enrolment_code_expired", "this code has expired: ask for a new one")
+        if not s.execute("SELECT 1 FROM keyrings WHERE school_id = ?", [code["school_id"]]).fetchone():
+            raise Refused("no_keyring", "the school has not published a signed keyring yet")
+        if s.execute("SELECT 1 FROM devices WHERE key_id = ?", [key_id]).fetchone():
+            raise Refused("conflict", "this device key is already enrolled")
+        s["devices"].insert(
+            {
+                "key_id": key_id, "school_id": code["school_id"], "public_key": device_public_key,
+                "enrolled_at": iso(), "person_id": code["person_id"], "label": label[:100], "revoked_at": None,
+            }
+        )
+        s["enrolment_codes"].update(code["secret_hash"], {"used_at": iso(), "device_key_id": key_id})
+    return get_school(db, code["school_id"]), get_person(db, code["person_id"]), key_id
+
+
+def list_devices(db: Db, school_id: uuid.UUID) -> list[dict]:
+    with db.read() as s:
+        return list(
+            s.query(
+                """SELECT d.key_id, d.label, d.enrolled_at, d.revoked_at, p.name AS person, p.role
+                   FROM devices d LEFT JOIN people p ON p.id = d.person_id
+                   WHERE d.school_id = ? ORDER BY d.rowid""",
+                [str(school_id)],
+            )
+        )
+
+
+def revoke(db: Db, key_id: str) -> bool:
+    """Marks a device revoked. Returns False if there is no such device or it was already revoked."""
+    with db.write() as s:
+        cursor = s.execute(
+            "UPDATE devices SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL", [iso(), key_id]
+        )
+        return cursor.rowcount == 1
+
+
+def device_public_key(db: Db, school_id: uuid.UUID, key_id: str) -> bytes | None:
+    with db.read() as s:
+        row = s.execute(
+            "SELECT public_key FROM devices WHERE key_id = ? AND school_id = ?", [key_id, str(school_id)]
+        ).fetchone()
+    return row[0] if row else None
+
+
+def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, str], body: bytes) -> Device:
+    """Checks a signed request (docs/protocol.md, "Authenticated requests"), in the spec's order."""
+    h = {k.lower(): v for k, v in headers.items()}
+    try:
+        key_id = h[requests.DEVICE.lower()]
+        date = h[requests.DATE.lower()]
+        nonce = h[requests.NONCE.lower()]
+        signature = base64.b64decode(h[requests.SIGNATURE.lower()], validate=True)
+        date_value = int(date)
+    except (KeyError, ValueError):
+        raise Refused("unauthenticated", "this request needs a device signature") from None
+    with db.read() as s:
+        row = s.execute(
+            """SELECT d.public_key, d.school_id, d.person_id, d.revoked_at, p.role
+               FROM devices d JOIN people p ON p.id = d.person_id WHERE d.key_id = ?""",
+            [key_id],
+        ).fetchone()
+    if row is None:
+        raise Refused("unknown_device", "this device is not enrolled")
+    public_key, school_id, person_id, revoked_at, role = row
+    if revoked_at:
+        raise Refused("device_revoked", "this device has been revoked")
+    if abs(date_value - now()) > requests.MAX_SKEW_SECONDS:
+        raise Refused("stale_request", "the request's date is too far from the server's")
+    message = requests.request_message(method, path_and_query, date, nonce, body)
+    if not signing.verify(signing.public_key_from_bytes(public_key), requests.REQUEST_LABEL, message, signature):
+        raise Refused("bad_request_signature", "the signature does not match the request")
+    # Only a correctly signed request spends its nonce, so nobody can burn a device's nonces.
+    with db.write() as s:
+        s.execute("DELETE FROM nonces WHERE expires_at < ?", [int(now())])
+        if s.execute("SELECT 1 FROM nonces WHERE device_key_id = ? AND nonce = ?", [key_id, nonce]).fetchone():
+            raise Refused("replayed_request", "this request has been seen before")
+        s["nonces"].insert(
+            {"device_key_id": key_id, "nonce": nonce, "expires_at": date_value + 2 * requests.MAX_SKEW_SECONDS}
+        )
+    return Device(key_id=key_id, school_id=uuid.UUID(school_id), person_id=uuid.UUID(person_id), role=role)
+

@@ -1,0 +1,122 @@
+"""Envelopes: stored as opaque bytes with the header fields docs/envelope.md lists as visible to the
+server, pulled by their recipients, never updated or deleted. Receipts and the author's status view."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from server.clock import iso
+from server.db import Db
+from server.devices import Device
+from server.errors import Refused
+from sync import envelope
+from sync.envelope import EnvelopeError
+
+
+@dataclass(frozen=True)
+class Stored:
+    record_id: uuid.UUID
+    seq: int
+    duplicate: bool
+
+
+def push(db: Db, device: Device, batch: list[bytes]) -> list[Stored]:
+    """Stores a batch atomically: every envelope is checked first, and one refusal stores none.
+
+    The same record id with the same bytes is a no-op; with other bytes it is refused as a
+    conflict. When this returns, the transaction is on disk (synchronous=FULL).
+    """
+    author = _public_key(db, device)
+    checked = [(data, _check(i, data, device, author)) for i, data in enumerate(batch)]
+    with db.write() as s:
+        return [_store(s, data, header) for data, header in checked]
+
+
+def _public_key(db: Db, device: Device):
+    with db.read() as s:
+        raw = s.execute("SELECT public_key FROM devices WHERE key_id = ?", [device.key_id]).fetchone()[0]
+    return envelope.public_key_from_bytes(raw)
+
+
+def _check(index: int, data: bytes, device: Device, author) -> envelope.Header:
+    try:
+        header = envelope.parse(data)
+    except EnvelopeError as exc:
+        raise Refused("invalid_envelope", f"envelope {index}: {exc.code}") from None
+    if header.author_key_id.hex() != device.key_id:
+        raise Refused("not_your_envelope", f"envelope {index}: signed by another device")
+    if header.school_id != device.school_id:
+        raise Refused("wrong_school", f"envelope {index}: addressed to another school")
+    try:
+        envelope.verify(data, author)
+    except EnvelopeError as exc:
+        raise Refused("invalid_envelope", f"envelope {index}: {exc.code}") from None
+    return header
+
+
+def _store(s, data: bytes, header: envelope.Header) -> Stored:
+    rid = str(header.record_id)
+    existing = s.execute("SELECT seq, data FROM envelopes WHERE record_id = ?", [rid]).fetchone()
+    if existing:
+        if existing[1] != data:
+            raise Refused("conflict", f"record {rid} is already stored with other bytes")
+        return Stored(header.record_id, existing[0], duplicate=True)
+    seq = s["envelopes"].insert(
+        {
+            "record_id": rid,
+            "school_id": str(header.school_id),
+            "author_key_id": header.author_key_id.hex(),
+            "urgent": int(header.urgent),
+            "data": data,
+            "received_at": iso(),
+        }
+    ).last_pk
+    s["envelope_recipients"].insert_all({"key_id": k.hex(), "seq": seq} for k in header.recipient_key_ids)
+    return Stored(header.record_id, seq, duplicate=False)
+
+
+def pull(db: Db, device: Device, after: int, limit: int) -> tuple[list[tuple[int, bytes]], bool]:
+    """One page of the envelopes sealed to the device's person, in server order; limit+1 tells if more remain."""
+    with db.read() as s:
+        rows = s.execute(
+            """SELECT DISTINCT e.seq, e.data
+               FROM recipients k JOIN envelope_recipients r ON r.key_id = k.key_id
+               JOIN envelopes e ON e.seq = r.seq
+               WHERE k.person_id = ? AND k.school_id = ? AND e.school_id = ? AND e.seq > ?
+               ORDER BY e.seq LIMIT ?""",
+            [str(device.person_id), str(device.school_id), str(device.school_id), after, limit + 1],
+        ).fetchall()
+    return [(seq, data) for seq, data in rows[:limit]], len(rows) > limit
+
+
+def record_receipts(db: Db, device: Device, record_ids: list[uuid.UUID]) -> None:
+    """The device's person has opened these records. Only a recipient of each may say so."""
+    with db.write() as s:
+        for rid in record_ids:
+            row = s.execute(
+                """SELECT e.seq FROM envelopes e JOIN envelope_recipients r ON r.seq = e.seq
+                   JOIN recipients k ON k.key_id = r.key_id
+                   WHERE e.record_id = ? AND e.school_id = ? AND k.person_id = ?""",
+                [str(rid), str(device.school_id), str(device.person_id)],
+            ).fetchone()
+            if row is None:
+                raise Refused("not_a_recipient", f"record {rid} is not addressed to you")
+            s.execute(
+                "INSERT OR IGNORE INTO receipts (seq, person_id, opened_at) VALUES (?, ?, ?)",
+                [row[0], str(device.person_id), iso()],
+            )
+
+
+def statuses(db: Db, device: Device, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[bool, bool]]:
+    """For the author's own records: (received, opened). Anything else reads as not received."""
+    with db.read() as s:
+        result = {}
+        for rid in record_ids:
+            row = s.execute(
+                """SELECT e.seq, EXISTS(SELECT 1 FROM receipts WHERE seq = e.seq)
+                   FROM envelopes e WHERE e.record_id = ? AND e.author_key_id = ?""",
+                [str(rid), device.key_id],
+            ).fetchone()
+            result[rid] = (row is not None, bool(row and row[1]))
+    return result

@@ -1,0 +1,94 @@
+"""Schools, the people in them and the contacts their staff call. Nothing here crosses schools."""
+
+from __future__ import annotations
+
+import uuid
+from typing import get_args
+
+from server.clock import iso
+from server.db import Db
+from server.errors import Refused
+from sync import signing
+from sync.ids import uuid7
+from sync.keyring import ContactKind
+
+ROLES = ("staff", "dsl", "deputy_dsl", "headteacher", "chair_of_governors", "admin")
+TEAM_ROLES = ("dsl", "deputy_dsl", "headteacher", "chair_of_governors")
+
+
+def create_school(db: Db, name: str, trust_public_key: bytes, *, demo: bool = False) -> uuid.UUID:
+    try:
+        signing.public_key_from_bytes(trust_public_key)
+    except ValueError:
+        raise Refused("invalid_key", "the trust public key is not a P-256 point") from None
+    school_id = uuid7()
+    with db.write() as s:
+        s["schools"].insert(
+            {"id": str(school_id), "name": name, "demo": int(demo), "trust_public_key": trust_public_key}
+        )
+    return school_id
+
+
+def get_school(db: Db, school_id: uuid.UUID | str) -> dict | None:
+    with db.read() as s:
+        rows = list(s["schools"].rows_where("id = ?", [str(school_id)]))
+    return rows[0] if rows else None
+
+
+def list_schools(db: Db) -> list[dict]:
+    with db.read() as s:
+        return list(s["schools"].rows_where(order_by="rowid"))
+
+
+def demo_school(db: Db) -> dict | None:
+    with db.read() as s:
+        rows = list(s["schools"].rows_where("demo = 1", limit=1))
+    return rows[0] if rows else None
+
+
+def add_person(
+    db: Db, school_id: uuid.UUID, name: str, role: str, recipient_public_key: bytes | None = None
+) -> uuid.UUID:
+    if role not in ROLES:
+        raise Refused("invalid_request", f"role must be one of {', '.join(ROLES)}")
+    if recipient_public_key is not None:
+        if role not in TEAM_ROLES:
+            raise Refused("invalid_request", "only the safeguarding team, headteacher and chair hold recipient keys")
+        try:
+            signing.public_key_from_bytes(recipient_public_key)
+        except ValueError:
+            raise Refused("invalid_key", "the recipient public key is not a P-256 point") from None
+    if get_school(db, school_id) is None:
+        raise Refused("not_found", "no such school")
+    person_id = uuid7()
+    with db.write() as s:
+        s["people"].insert(
+            {
+                "id": str(person_id), "school_id": str(school_id), "name": name, "role": role,
+                "recipient_public_key": recipient_public_key, "created_at": iso(),
+            }
+        )
+    return person_id
+
+
+def get_person(db: Db, person_id: uuid.UUID | str) -> dict | None:
+    with db.read() as s:
+        rows = list(s["people"].rows_where("id = ?", [str(person_id)]))
+    return rows[0] if rows else None
+
+
+def list_people(db: Db, school_id: uuid.UUID) -> list[dict]:
+    with db.read() as s:
+        return list(s["people"].rows_where("school_id = ?", [str(school_id)], order_by="rowid"))
+
+
+def add_contact(db: Db, school_id: uuid.UUID, kind: str, name: str, phone: str) -> None:
+    if kind not in get_args(ContactKind):
+        raise Refused("invalid_request", f"kind must be one of {', '.join(get_args(ContactKind))}")
+    with db.write() as s:
+        s["contacts"].insert({"school_id": str(school_id), "kind": kind, "name": name, "phone": phone})
+
+
+def list_contacts(db: Db, school_id: uuid.UUID) -> list[dict]:
+    with db.read() as s:
+        return list(s["contacts"].rows_where("school_id = ?", [str(school_id)], order_by="id"))

@@ -1,0 +1,104 @@
+"""The school's signed keyring: whom devices seal notes to, and whom staff call (docs/protocol.md).
+
+The signature covers the payload bytes exactly as they travel, so nobody needs a canonical JSON:
+readers verify first, then parse.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+import msgspec
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from sync import signing
+
+LABEL = b"lantern-keyring-v1"
+
+RecipientRole = Literal["dsl", "deputy_dsl", "headteacher", "chair_of_governors"]
+ContactKind = Literal[
+    "emergency", "police", "front_door", "out_of_hours", "lado",
+    "dsl", "deputy_dsl", "headteacher", "chair_of_governors", "other",
+]
+KeyIdHex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+PublicKey = Annotated[bytes, msgspec.Meta(min_length=65, max_length=65)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9 ]{3,20}$")]
+
+
+class KeyringRecipient(msgspec.Struct, frozen=True):
+    key_id: KeyIdHex
+    person_id: uuid.UUID
+    role: RecipientRole
+    name: Text
+    public_key: PublicKey
+
+
+class Contact(msgspec.Struct, frozen=True):
+    kind: ContactKind
+    name: Text
+    phone: Phone
+
+
+class KeyringPayload(msgspec.Struct, frozen=True):
+    # Readers ignore unknown fields: a later version may add some without breaking older devices.
+    v: Literal[1]
+    school_id: uuid.UUID
+    school_name: Text
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    issued_at: str
+    recipients: list[KeyringRecipient]
+    contacts: list[Contact]
+
+
+class SignedKeyring(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    payload: bytes
+    signature: Annotated[bytes, msgspec.Meta(min_length=64, max_length=64)]
+
+
+class KeyringError(ValueError):
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+def sign(payload: KeyringPayload, trust_key: ec.EllipticCurvePrivateKey) -> SignedKeyring:
+    data = msgspec.json.encode(payload)
+    return SignedKeyring(payload=data, signature=signing.sign(trust_key, LABEL, data))
+
+
+def verify(
+    signed: SignedKeyring,
+    trust_public_key: bytes,
+    school_id: uuid.UUID,
+    accepted: SignedKeyring | None = None,
+) -> KeyringPayload:
+    """The device's checks, in order. `accepted` is the keyring it already holds, if any."""
+    trust = signing.public_key_from_bytes(trust_public_key)
+    if not signing.verify(trust, LABEL, signed.payload, signed.signature):
+        raise KeyringError("keyring_bad_signature")
+    try:
+        payload = msgspec.json.decode(signed.payload, type=KeyringPayload)
+    except msgspec.ValidationError as exc:
+        raise KeyringError("keyring_invalid", str(exc)) from None
+    if payload.school_id != school_id:
+        raise KeyringError("keyring_invalid", "signed for another school")
+    for r in payload.recipients:
+        if signing.key_id(r.public_key).hex() != r.key_id:
+            raise KeyringError("keyring_invalid", "a recipient's key id does not match its key")
+        try:
+            signing.public_key_from_bytes(r.public_key)
+        except ValueError:
+            raise KeyringError("keyring_invalid", "a recipient's key is not a P-256 point") from None
+    if accepted is not None:
+        held = msgspec.json.decode(accepted.payload, type=KeyringPayload)
+        if payload.version < held.version or (payload.version == held.version and signed.payload != accepted.payload):
+            raise KeyringError("keyring_rollback", f"version {payload.version} after {held.version}")
+    return payload
+
+
+def concern_recipients(payload: KeyringPayload) -> list[KeyringRecipient]:
+    """Who reads a concern: the DSL and every deputy."""
+    return [r for r in payload.recipients if r.role in ("dsl", "deputy_dsl")]

@@ -1,0 +1,188 @@
+"""Enrolment in the real page against the real server: by link, refused when the code names another
+trust key, and a keyring refused after enrolment (docs/protocol.md, "Enrolment" and "The keyring")."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+
+SETTINGS_KEYS = """() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('lantern');
+    r.onerror = () => reject(r.error);
+    r.onsuccess = () => {
+        const q = r.result.transaction('settings').objectStore('settings').getAllKeys();
+        q.onsuccess = () => { r.result.close(); resolve(q.result); };
+    };
+})"""
+
+HELD_KEYRING = """() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('lantern');
+    r.onerror = () => reject(r.error);
+    r.onsuccess = () => {
+        const q = r.result.transaction('settings').objectStore('settings').get('keyring');
+        q.onsuccess = () => {
+            r.result.close();
+            resolve({ version: q.result.version, payload: Array.from(q.result.payload) });
+        };
+    };
+})"""
+
+
+def demo_code(server) -> dict:
+    answer = httpx.post(server.url + "/api/v1/demo/code")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_enrol_by_link(browser, server):
+    issued = demo_code(server)
+    assert issued["link"] == f"{server.url}/#enrol={issued['code']}"
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(issued["link"])
+    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    assert "DEMO ONLY" in page.inner_text("#school")
+    assert page.evaluate("location.hash") == ""  # the code does not linger in the address bar
+    assert page.url == server.url + "/"
+    assert page.is_visible("#concern") and not page.is_visible("#enrol")
+    assert {"device", "enrolment", "keyring"} <= set(page.evaluate(SETTINGS_KEYS))
+
+    page.reload()  # enrolled for good: no set-up screen again
+    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    assert page.is_visible("#concern")
+    context.close()
+
+
+def test_code_naming_another_trust_key_is_refused(browser, server):
+    code = demo_code(server)["code"]
+    raw = bytearray(base64.b32decode(code.replace("-", "")))
+    raw[-1] ^= 0x01  # the fingerprint's last byte: the secret is still good
+    altered = base64.b32encode(bytes(raw)).decode()
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server.url + "/")
+    page.wait_for_function("document.body.dataset.ready === 'not-enrolled'")
+    page.get_by_label("Set-up code").fill(altered.lower())
+    page.get_by_role("button", name="Set up this device").click()
+    alert = page.locator("#enrol-error")
+    alert.filter(has_text="trust_key_mismatch").wait_for()
+    assert alert.get_attribute("role") == "alert"
+    assert "not the school your code came from" in alert.inner_text()
+    assert page.evaluate("document.activeElement.id") == "code"
+    assert page.evaluate("document.body.dataset.ready") == "not-enrolled"
+    assert not page.is_visible("#concern")
+    keys = set(page.evaluate(SETTINGS_KEYS))
+    assert "enrolment" not in keys and "keyring" not in keys
+
+    # The server spent the code on that attempt: the true code now says so, and still stores nothing.
+    page.get_by_label("Set-up code").fill(code)
+    page.get_by_role("button", name="Set up this device").click()
+    alert.filter(has_text="enrolment_code_used").wait_for()
+    keys = set(page.evaluate(SETTINGS_KEYS))
+    assert "enrolment" not in keys and "keyring" not in keys
+
+    # The refused server saw this device's key, so the device made a new one: a new code enrols it.
+    page.get_by_label("Set-up code").fill(demo_code(server)["code"])
+    page.get_by_role("button", name="Set up this device").click()
+    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    assert page.evaluate("document.activeElement.id") == "concern-heading"
+    context.close()
+
+
+def test_enrolment_whose_answer_was_lost(browser, server):
+    """The server enrolled the key but the answer never arrived: the next code still works."""
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    lost = []
+
+    def lose_first_answer(route):
+        if lost:
+            route.continue_()
+            return
+        route.fetch()  # the server enrols the key and answers ...
+        lost.append(True)
+        route.abort()  # ... into the void
+
+    page.route("**/api/v1/enrol", lose_first_answer)
+    page.goto(demo_code(server)["link"])
+    page.wait_for_function("document.body.dataset.ready === 'not-enrolled'")
+    assert lost and "(offline)" in page.inner_text("#enrol-error")
+
+    answers = []
+    page.on("response", lambda r: answers.append((r.url.replace(server.url, ""), r.status)))
+    page.get_by_role("button", name="Join the demo school (DEMO ONLY)").click()
+    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    # The old key was refused as known already; a new one enrolled with the same code.
+    assert [a for a in answers if a[0] == "/api/v1/enrol"] == [("/api/v1/enrol", 409), ("/api/v1/enrol", 200)]
+    context.close()
+
+
+def test_refused_keyring_keeps_the_one_held_and_warns(browser, server):
+    # No service worker here: page.route cannot see requests that pass through one.
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    page.goto(demo_code(server)["link"])
+    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    held = page.evaluate(HELD_KEYRING)
+
+    def tampered(route):
+        response = route.fetch()
+        body = response.json()
+        body["payload"] = base64.b64encode(base64.b64decode(body["payload"]) + b" ").decode()
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/v1/keyring", tampered)
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # a sync, which refreshes the keyring
+    warning = page.locator("#keyring-warning")
+    warning.filter(has_text="keyring_bad_signature").wait_for()
+    assert warning.get_attribute("role") == "alert"
+    assert "still sealed to the team this device already knows" in warning.inner_text()
+    assert page.evaluate(HELD_KEYRING) == held
+
+    page.unroute("**/api/v1/keyring")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("document.getElementById('keyring-warning').textContent === ''")
+    assert page.evaluate(HELD_KEYRING) == held
+    context.close()
+
+
+def test_no_demo_school_hides_the_demo_button(browser, server):
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    # As a server started without --demo answers (the fixture's server always has a demo school).
+    page.route("**/api/v1/demo/code", lambda route: route.fulfill(
+        status=404, json={"error": "no_demo_school", "detail": "this server was not started with --demo"},
+    ))
+    page.goto(server.url + "/")
+    page.wait_for_function("document.body.dataset.ready === 'not-enrolled'")
+    page.get_by_role("button", name="Join the demo school (DEMO ONLY)").click()
+    page.locator("#enrol-error").filter(has_text="no_demo_school").wait_for()
+    assert not page.is_visible("#demo-join")
+    assert page.evaluate("document.activeElement.id") == "code"
+    assert "enrolment" not in set(page.evaluate(SETTINGS_KEYS))
+    context.close()
+
+
+def test_a_wrong_device_clock_delays_nothing(browser, server):
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    page.goto(demo_code(server)["link"])
+    page.wait_for_function("document.body.dataset.ready === 'yes'")
+
+    # From the next load on, the tablet's clock is three hours slow; the offset it knows is ~0.
+    context.add_init_script("(() => { const real = Date.now; Date.now = () => real() - 3 * 3600 * 1000; })()")
+    answers = []
+    page.on("response", lambda r: answers.append((r.request.method, r.url.replace(server.url, ""), r.status)))
+    page.reload()
+    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    # The first signed request was refused as stale and went again at once, on the server's time.
+    assert answers[-2:] == [("GET", "/api/v1/keyring", 401), ("GET", "/api/v1/keyring", 200)]
+
+    page.fill("#child", "Sam Example")
+    page.click("#save")
+    page.wait_for_function("document.getElementById('received-count').textContent === '1'")
+    assert ("POST", "/api/v1/envelopes", 200) in answers
+    assert not [a for a in answers if a[2] == 401 and a[1] != "/api/v1/keyring"]
+    context.close()

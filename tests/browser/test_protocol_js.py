@@ -1,0 +1,349 @@
+"""pwa/lib/{api,enrol,keyring}.js in real headless Chromium, with no server: codes, signed requests
+and the clock, keyring acceptance, and enrolment against canned answers. Keys, signatures and codes
+are made and checked here with `cryptography`, independently of the JavaScript."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import time
+import uuid
+from email.utils import formatdate
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+SCHOOL = "0190a0a0-0000-7000-8000-0000000000aa"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def public_bytes(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+
+
+def sign(key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes:
+    r, s = decode_dss_signature(key.sign(message, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def verify(public: bytes, message: bytes, signature: bytes) -> None:
+    """Raises InvalidSignature unless `signature` (64 bytes r || s) is good."""
+    key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public)
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
+
+
+def new_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def recipient(role: str, key: ec.EllipticCurvePrivateKey | None = None) -> dict:
+    public = public_bytes(key or new_key())
+    return {
+        "key_id": hashlib.sha256(public).hexdigest(), "person_id": str(uuid.uuid4()), "role": role,
+        "name": f"A {role}", "public_key": b64(public),
+    }
+
+
+def payload(version: int, *, school: str = SCHOOL, recipients: list | None = None, **changes) -> bytes:
+    content = {
+        "v": 1, "school_id": school, "school_name": "Test School", "version": version,
+        "issued_at": "2026-11-26T09:00:00Z",
+        "recipients": recipients if recipients is not None else [recipient("dsl"), recipient("deputy_dsl")],
+        "contacts": [{"kind": "emergency", "name": "Emergency services", "phone": "999"}],
+    }
+    content.update(changes)
+    return json.dumps(content, indent=1).encode()
+
+
+def signed(trust: ec.EllipticCurvePrivateKey, data: bytes) -> dict:
+    return {"payload": b64(data), "signature": b64(sign(trust, b"lantern-keyring-v1" + data))}
+
+
+def code_for(secret: bytes, trust_public: bytes) -> str:
+    raw = base64.b32encode(secret + hashlib.sha256(trust_public).digest()[:10]).decode()
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+# --- codes
+
+
+def test_base32_matches_rfc_4648(page):
+    samples = [os.urandom(n) for n in (0, 1, 2, 3, 4, 5, 10, 20, 33)]
+    result = page.evaluate(
+        "(hexes) => hexes.map((h) => lantern.bytes.toBase32(lantern.bytes.fromHex(h)))", [s.hex() for s in samples]
+    )
+    assert result == [base64.b32encode(s).decode().rstrip("=") for s in samples]
+    back = page.evaluate(
+        "(texts) => texts.map((t) => lantern.bytes.toHex(lantern.bytes.fromBase32(t)))", result
+    )
+    assert back == [s.hex() for s in samples]
+
+
+def test_parse_code(page):
+    secret, fp = os.urandom(10), os.urandom(10)
+    raw = base64.b32encode(secret + fp).decode()
+    groups = [raw[i : i + 4] for i in range(0, 32, 4)]
+    spellings = [raw, raw.lower(), "-".join(groups), " ".join(groups), " " + "-".join(groups).lower() + "\n"]
+    bad = [raw[:-1], raw + "A", raw[:-1] + "1", raw[:-1] + "=", "", "hello"]
+    result = page.evaluate(
+        """([good, bad]) => {
+            const parse = (t) => { try { const c = lantern.enrol.parseCode(t);
+                return lantern.bytes.toHex(c.secret) + "/" + lantern.bytes.toHex(c.fingerprint);
+            } catch (e) { return e.code; } };
+            return { good: good.map(parse), bad: bad.map(parse),
+                     hash: [lantern.enrol.codeFromHash("#enrol=AB%20CD"), lantern.enrol.codeFromHash("#other")] };
+        }""",
+        [spellings, bad],
+    )
+    assert result["good"] == [f"{secret.hex()}/{fp.hex()}"] * len(spellings)
+    assert result["bad"] == ["code_malformed"] * len(bad)
+    assert result["hash"] == ["AB CD", None]
+
+
+# --- signed requests and the clock
+
+
+def check_signed(request: dict, public: bytes, key_id: str) -> int:
+    """Checks one recorded request's Lantern-* headers against the spec's M; returns its date."""
+    h = request["headers"]
+    assert h["Lantern-Device"] == key_id
+    assert len(bytes.fromhex(h["Lantern-Nonce"])) == 16
+    path = request["url"]
+    body = (request["body"] or "").encode()
+    fields = [request["method"], path, h["Lantern-Date"], h["Lantern-Nonce"], hashlib.sha256(body).hexdigest()]
+    message = "\n".join(["lantern-request-v1", *fields]).encode()
+    verify(public, message, base64.b64decode(h["Lantern-Signature"], validate=True))
+    return int(h["Lantern-Date"])
+
+
+def run_signed(page, answers, method="POST", path="/api/v1/status?x=1", body=None):
+    return page.evaluate(
+        """async ([answers, method, path, body]) => {
+            lantern.stubFetch(answers);
+            const device = lantern.app().device;
+            const result = await lantern.outcome(() => lantern.api.signedFetch(device, method, path, body));
+            return { result, requests: lantern.takeRequests(), settings: await lantern.settings(),
+                     serverNow: lantern.clock.serverSeconds() };
+        }""",
+        [answers, method, path, body],
+    )
+
+
+def test_signed_request_headers_verify_in_python(page):
+    device = page.evaluate("() => lantern.freshApp()")
+    public = bytes.fromhex(device["publicKey"])
+    assert device["keyId"] == hashlib.sha256(public).hexdigest()
+    ok = {"status": 200, "body": {"statuses": []}, "headers": {"date": formatdate(usegmt=True)}}
+    out = run_signed(page, [ok, ok], body={"record_ids": ["0190a0a0-0000-7000-8000-000000000001"]})
+    assert out["result"] == {"value": {"status": 200, "body": {"statuses": []}}}
+    [request] = out["requests"]
+    assert request["method"] == "POST" and request["url"] == "/api/v1/status?x=1"
+    assert request["headers"]["Content-Type"] == "application/json"
+    assert json.loads(request["body"]) == {"record_ids": ["0190a0a0-0000-7000-8000-000000000001"]}
+    assert abs(check_signed(request, public, device["keyId"]) - time.time()) < 5
+
+    out = run_signed(page, [ok], method="GET", path="/api/v1/keyring")
+    [request] = out["requests"]
+    assert request["body"] is None and "Content-Type" not in request["headers"]
+    check_signed(request, public, device["keyId"])
+
+
+def test_stale_request_moves_the_clock_and_retries_once(page):
+    device = page.evaluate("() => lantern.freshApp()")
+    public = bytes.fromhex(device["publicKey"])
+    ahead = time.time() + 7200  # the tablet's clock is two hours slow
+    date = {"date": formatdate(ahead, usegmt=True)}
+    stale = {"status": 401, "body": {"error": "stale_request", "detail": "..."}, "headers": date}
+    ok = {"status": 200, "body": {"results": []}, "headers": date}
+
+    out = run_signed(page, [stale, ok], body={"envelopes": []})
+    assert out["result"] == {"value": {"status": 200, "body": {"results": []}}}
+    first, second = out["requests"]
+    assert abs(check_signed(first, public, device["keyId"]) - time.time()) < 5
+    assert abs(check_signed(second, public, device["keyId"]) - ahead) < 5
+    assert first["headers"]["Lantern-Nonce"] != second["headers"]["Lantern-Nonce"]
+    assert abs(out["settings"]["clockOffsetMs"] - 7_200_000) < 5_000
+    assert abs(out["serverNow"] - ahead) < 5
+
+    # The offset is kept: a reload of the clock from IndexedDB still knows it.
+    reloaded = page.evaluate("() => lantern.clock.loadClock(lantern.app().db).then(lantern.clock.serverSeconds)")
+    assert abs(reloaded - ahead) < 5
+
+    # Only once: stale again is the caller's to handle (the outbox keeps the note for later).
+    out = run_signed(page, [stale, stale, ok])
+    assert out["result"] == {"value": {"status": 401, "body": {"error": "stale_request", "detail": "..."}}}
+    assert len(out["requests"]) == 2
+
+    # Other refusals are not retried, and no answer at all throws.
+    out = run_signed(page, [{"status": 401, "body": {"error": "bad_request_signature"}}, ok])
+    assert out["result"]["value"]["status"] == 401 and len(out["requests"]) == 1
+    assert run_signed(page, [{"offline": True}])["result"] == {"error": "OfflineError"}
+    out = run_signed(page, [{"status": 502}])
+    assert out["result"] == {"value": {"status": 502, "body": None}}
+
+
+# --- the keyring
+
+
+def accept_all(page, trust_public: bytes, steps: list, school: str = SCHOOL) -> dict:
+    return page.evaluate(
+        """async ([trustHex, school, steps]) => {
+            const db = await lantern.freshDb();
+            const enrolment = { school: { id: school }, trustPublicKeyRaw: lantern.bytes.fromHex(trustHex) };
+            const out = [];
+            for (const step of steps) {
+                const r = await lantern.outcome(() => lantern.keyring.acceptKeyring(db, enrolment, step));
+                out.push(r.error || r.value.version);
+            }
+            const held = await lantern.keyring.loadKeyring(db);
+            return { out, held: held && held.version, payload: held && lantern.bytes.toBase64(held.payload),
+                     recipients: held && lantern.keyring.recipientsFor(held).map(lantern.bytes.toHex) };
+        }""",
+        [trust_public.hex(), school, steps],
+    )
+
+
+def test_keyring_acceptance_and_refusals(page):
+    trust, impostor = new_key(), new_key()
+    v2 = payload(2)
+    v3 = payload(3)
+    tampered = signed(trust, v3)
+    tampered["payload"] = b64(v3.replace(b"Test School", b"Evil School"))
+    bad_key_id = recipient("dsl")
+    bad_key_id["key_id"] = hashlib.sha256(b"another key").hexdigest()
+    not_a_point = b"\x04" + bytes(64)
+    bad_point = {**recipient("dsl"), "public_key": b64(not_a_point), "key_id": hashlib.sha256(not_a_point).hexdigest()}
+    cases = [
+        ("v2", signed(trust, v2), 2),
+        ("another key", signed(impostor, v3), "keyring_bad_signature"),
+        ("tampered payload", tampered, "keyring_bad_signature"),
+        ("unsigned", {"payload": b64(v3)}, "keyring_bad_signature"),
+        ("not json, not signed", {"payload": b64(b"{nope"), "signature": b64(bytes(64))}, "keyring_bad_signature"),
+        ("not json, signed", signed(trust, b"{nope"), "keyring_invalid"),
+        ("another school", signed(trust, payload(3, school=str(uuid.uuid4()))), "keyring_invalid"),
+        ("v is 2", signed(trust, payload(3, v=2)), "keyring_invalid"),
+        ("key id mismatch", signed(trust, payload(3, recipients=[bad_key_id])), "keyring_invalid"),
+        ("not a point", signed(trust, payload(3, recipients=[bad_point])), "keyring_invalid"),
+        ("unknown role", signed(trust, payload(3, recipients=[recipient("caretaker")])), "keyring_invalid"),
+        ("no contacts list", signed(trust, payload(3, contacts=None)), "keyring_invalid"),
+        ("version 0", signed(trust, payload(0)), "keyring_invalid"),
+        ("older", signed(trust, payload(1)), "keyring_rollback"),
+        ("same version, other bytes", signed(trust, payload(2, issued_at="2026-11-27T09:00:00Z")), "keyring_rollback"),
+        ("same version, same bytes", signed(trust, v2), 2),
+    ]
+    result = accept_all(page, public_bytes(trust), [c[1] for c in cases])
+    assert dict(zip([c[0] for c in cases], result["out"])) == {c[0]: c[2] for c in cases}
+    assert result["held"] == 2 and base64.b64decode(result["payload"]) == v2  # every refusal kept v2
+
+    result = accept_all(page, public_bytes(trust), [signed(trust, v2), signed(trust, v3), signed(trust, v2)])
+    assert result["out"] == [2, 3, "keyring_rollback"]
+    assert result["held"] == 3 and base64.b64decode(result["payload"]) == v3
+
+
+def test_concerns_go_to_the_dsl_and_deputies_only(page):
+    trust = new_key()
+    dsl, deputy, head, chair = new_key(), new_key(), new_key(), new_key()
+    team = [recipient("headteacher", head), recipient("dsl", dsl), recipient("chair_of_governors", chair),
+            recipient("deputy_dsl", deputy)]
+    result = accept_all(page, public_bytes(trust), [signed(trust, payload(1, recipients=team))])
+    assert result["out"] == [1]
+    assert result["recipients"] == [public_bytes(dsl).hex(), public_bytes(deputy).hex()]
+
+
+# --- enrolment against canned answers
+
+
+def enrol_answer(device: dict, trust: ec.EllipticCurvePrivateKey, keyring: dict | None = None) -> dict:
+    return {
+        "status": 200,
+        "headers": {"date": formatdate(usegmt=True)},
+        "body": {
+            "school": {"id": SCHOOL, "name": "Test School", "demo": False},
+            "person": {"id": str(uuid.uuid4()), "name": "A teacher", "role": "staff"},
+            "device_key_id": device["keyId"],
+            "trust_public_key": b64(public_bytes(trust)),
+            "keyring": keyring or signed(trust, payload(1)),
+        },
+    }
+
+
+def run_enrol(page, code: str, answers: list) -> dict:
+    return page.evaluate(
+        """async ([code, answers]) => {
+            lantern.stubFetch(answers);
+            const a = lantern.app();
+            const result = await lantern.outcome(() => lantern.enrol.enrol(a.db, a.device, code, "Test tablet")
+                .then((e) => e.school.name));
+            const s = await lantern.settings();
+            return { result, requests: lantern.takeRequests(), enrolment: !!s.enrolment, keyring: !!s.keyring,
+                     loaded: !!(await lantern.enrol.loadEnrolment(a.db)) };
+        }""",
+        [code, answers],
+    )
+
+
+def test_enrol_sends_the_secret_and_a_proof_and_stores_both(page):
+    device = page.evaluate("() => lantern.freshApp()")
+    trust = new_key()
+    secret = os.urandom(10)
+    out = run_enrol(page, code_for(secret, public_bytes(trust)).lower(), [enrol_answer(device, trust)])
+    assert out["result"] == {"value": "Test School"}
+    assert out["enrolment"] and out["keyring"] and out["loaded"]
+    [request] = out["requests"]
+    assert request["url"] == "/api/v1/enrol" and request["method"] == "POST"
+    assert not any(h.startswith("Lantern-") for h in request["headers"])
+    body = json.loads(request["body"])
+    assert set(body) == {"code", "device_public_key", "label", "proof"}
+    assert body["code"] == base64.b32encode(secret).decode()  # the secret only, never the fingerprint
+    assert body["label"] == "Test tablet"
+    public = base64.b64decode(body["device_public_key"])
+    assert public.hex() == device["publicKey"]
+    verify(public, b"lantern-enrol-v1" + secret + public, base64.b64decode(body["proof"]))
+
+
+@pytest.mark.parametrize(
+    "case, expect",
+    [
+        ("fingerprint of another trust key", "trust_key_mismatch"),
+        ("keyring signed by another key", "keyring_bad_signature"),
+        ("keyring of another school", "keyring_invalid"),
+        ("another device's key id", "bad_answer"),
+        ("code already used", "enrolment_code_used"),
+        ("rate limited", "rate_limited"),
+        ("no network", "offline"),
+        ("malformed code", "code_malformed"),
+    ],
+)
+def test_enrol_refusals_store_nothing(page, case, expect):
+    device = page.evaluate("() => lantern.freshApp()")
+    trust = new_key()
+    code = code_for(os.urandom(10), public_bytes(trust))
+    answer = enrol_answer(device, trust)
+    if case == "fingerprint of another trust key":
+        code = code_for(os.urandom(10), public_bytes(new_key()))
+    elif case == "keyring signed by another key":
+        answer = enrol_answer(device, trust, signed(new_key(), payload(1)))
+    elif case == "keyring of another school":
+        answer = enrol_answer(device, trust, signed(trust, payload(1, school=str(uuid.uuid4()))))
+    elif case == "another device's key id":
+        answer["body"]["device_key_id"] = "ab" * 32
+    elif case == "code already used":
+        answer = {"status": 409, "body": {"error": "enrolment_code_used", "detail": "..."}}
+    elif case == "rate limited":
+        answer = {"status": 429, "body": {"error": "rate_limited", "detail": "..."}}
+    elif case == "no network":
+        answer = {"offline": True}
+    elif case == "malformed code":
+        code = code[:-2]
+    out = run_enrol(page, code, [answer])
+    assert out["result"] == {"error": expect}
+    assert not out["enrolment"] and not out["keyring"] and not out["loaded"]
+    assert len(out["requests"]) == (0 if expect == "code_malformed" else 1)

@@ -1,0 +1,238 @@
+"""Enrolment, signed requests and the pinned keyring, against a real server and a real SQLite file."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import msgspec
+import pytest
+
+from server import devices, keyrings, schools
+from server.demo import load_demo_key
+from sync import codes, keyfiles, keyring
+from sync.client import ApiError
+from sync.requests import sign_request
+from sync.signing import public_bytes
+from tests.conftest import start_server, stop_server
+
+
+def refused(call) -> tuple[int, str]:
+    with pytest.raises(ApiError) as raised:
+        call()
+    return raised.value.status, raised.value.code
+
+
+# Enrolment
+
+
+def test_a_code_works_once(server):
+    code = server.code_for("staff")
+    first = server.client()
+    assert first.enrol(code).person.role == "staff"
+    assert refused(lambda: server.client().enrol(code)) == (409, "enrolment_code_used")
+
+
+def test_an_expired_code_is_refused(server):
+    db = server.db()
+    person = schools.add_person(db, server.demo_school_id(), "Late", "staff")
+    code = devices.issue_code(db, person, hours=-1).text()
+    db.close()
+    assert refused(lambda: server.client().enrol(code)) == (410, "enrolment_code_expired")
+
+
+def test_an_unknown_code_is_refused(server):
+    real = codes.parse_code(server.code_for("staff"))
+    forged = codes.Code(bytes(10), real.fingerprint).text()
+    assert refused(lambda: server.client().enrol(forged)) == (400, "enrolment_code_invalid")
+
+
+def test_a_code_for_another_school_is_refused_by_the_device(server):
+    """The code names one school's trust key; a server answering for another is not believed."""
+    code = codes.parse_code(server.code_for("staff"))
+    wrong = codes.Code(code.secret, codes.fingerprint(public_bytes(keyfiles.new_key().public_key()))).text()
+    client = server.client()
+    with pytest.raises(keyring.KeyringError) as raised:
+        client.enrol(wrong)
+    assert raised.value.code == "trust_key_mismatch"
+    assert client.school_id is None and client.accepted_keyring is None
+
+
+def test_enrolment_needs_the_device_private_key(server):
+    code = codes.parse_code(server.code_for("staff"))
+    stranger = keyfiles.new_key()
+    body = {
+        "code": code.secret_text(),
+        "device_public_key": public_bytes(stranger.public_key()),
+        "proof": bytes(64),
+    }
+    response = httpx.post(server.url + "/api/v1/enrol", content=msgspec.json.encode(body))
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_proof")
+    server.client().enrol(code.text())  # the code was not spent by the failed attempt
+
+
+def test_enrolment_is_rate_limited(tmp_path):
+    limited = start_server(tmp_path / "data", env={"LANTERN_ENROL_PER_MINUTE": "3"})
+    try:
+        answers = [httpx.post(limited.url + "/api/v1/enrol", content=b"{}").status_code for _ in range(3)]
+        assert 429 not in answers
+        response = httpx.post(limited.url + "/api/v1/enrol", content=b"{}")
+        assert (response.status_code, response.json()["error"]) == (429, "rate_limited")
+        assert response.headers["retry-after"]
+    finally:
+        stop_server(limited)
+
+
+# Signed requests
+
+
+def test_a_forged_signature_is_refused(server):
+    staff = server.enrolled("staff")
+    headers = sign_request(staff.device, "GET", "/api/v1/keyring", b"")
+    headers["Lantern-Signature"] = headers["Lantern-Signature"][:-4] + "AAA="
+    response = httpx.get(server.url + "/api/v1/keyring", headers=headers)
+    assert (response.status_code, response.json()["error"]) == (401, "bad_request_signature")
+
+
+def test_a_signature_for_another_request_is_refused(server):
+    staff = server.enrolled("staff")
+    headers = sign_request(staff.device, "GET", "/api/v1/envelopes?after=0", b"")
+    response = httpx.get(server.url + "/api/v1/envelopes?after=5", headers=headers)
+    assert (response.status_code, response.json()["error"]) == (401, "bad_request_signature")
+
+
+def test_a_replayed_request_is_refused_and_changes_nothing(server):
+    staff, dsl = server.enrolled("staff"), server.enrolled("dsl")
+    body = msgspec.json.encode({"envelopes": [staff.seal(b"once")]})
+    headers = {"content-type": "application/json", **sign_request(staff.device, "POST", "/api/v1/envelopes", body)}
+    assert httpx.post(server.url + "/api/v1/envelopes", content=body, headers=headers).status_code == 200
+    again = httpx.post(server.url + "/api/v1/envelopes", content=body, headers=headers)
+    assert (again.status_code, again.json()["error"]) == (401, "replayed_request")
+    assert len(list(dsl.pull_all())) == 1
+
+
+def test_a_stale_request_is_refused_and_the_client_corrects_its_clock(server):
+    staff = server.enrolled("staff")
+    headers = sign_request(staff.device, "GET", "/api/v1/keyring", b"", now=1_000_000)
+    response = httpx.get(server.url + "/api/v1/keyring", headers=headers)
+    assert (response.status_code, response.json()["error"]) == (401, "stale_request")
+    staff.clock_offset = -3 * 3600  # a tablet three hours slow
+    staff.keyring()
+    assert abs(staff.clock_offset) < 5
+
+
+def test_a_device_not_enrolled_is_refused(server):
+    headers = sign_request(keyfiles.new_key(), "GET", "/api/v1/keyring", b"")
+    response = httpx.get(server.url + "/api/v1/keyring", headers=headers)
+    assert (response.status_code, response.json()["error"]) == (401, "unknown_device")
+
+
+def test_a_revoked_device_is_refused_and_what_it_sent_stays(server):
+    staff, dsl = server.enrolled("staff"), server.enrolled("dsl")
+    note = staff.seal(b"sent before revocation")
+    staff.push([note])
+    db = server.db()
+    assert devices.revoke(db, public_bytes_id(staff))
+    assert not devices.revoke(db, public_bytes_id(staff))  # already revoked
+    db.close()
+    assert refused(lambda: staff.push([staff.seal(b"after")])) == (403, "device_revoked")
+    assert [o.content for o in dsl.open_all(server.demo_key("dsl"))] == [b"sent before revocation"]
+
+
+def public_bytes_id(client) -> str:
+    from sync.signing import key_id
+
+    return key_id(client.device.public_key()).hex()
+
+
+# The keyring
+
+
+def test_the_keyring_is_pinned_to_the_code(server):
+    staff = server.enrolled("staff")
+    trust = load_demo_key(server.data_dir, "trust")
+    assert staff.trust_public_key == public_bytes(trust.public_key())
+    assert staff.keyring().version == 1
+
+
+def publish_next(server, trust) -> keyring.SignedKeyring:
+    db = server.db()
+    try:
+        signed = keyring.sign(keyrings.draft(db, server.demo_school_id()), trust)
+        keyrings.publish(db, server.demo_school_id(), signed)
+        return signed
+    finally:
+        db.close()
+
+
+def hostile_write(server, signed: keyring.SignedKeyring, version: int) -> None:
+    """What a hostile server could do: put any keyring it likes in front of devices."""
+    db = server.db()
+    with db.write() as s:
+        s["keyrings"].insert(
+            {"school_id": str(server.demo_school_id()), "version": version, "payload": signed.payload,
+             "signature": signed.signature, "published_at": "now"}
+        )
+    db.close()
+
+
+def test_a_keyring_signed_by_another_key_is_refused(server):
+    staff = server.enrolled("staff")
+    held = staff.accepted_keyring
+    db = server.db()
+    payload = keyrings.draft(db, server.demo_school_id())
+    db.close()
+    hostile_write(server, keyring.sign(payload, keyfiles.new_key()), payload.version)
+    with pytest.raises(keyring.KeyringError) as raised:
+        staff.keyring()
+    assert raised.value.code == "keyring_bad_signature"
+    assert staff.accepted_keyring == held
+
+
+def test_a_substituted_recipient_is_refused(server):
+    """The server swaps its own key into a genuine keyring: the signature no longer verifies."""
+    staff = server.enrolled("staff")
+    genuine = staff.accepted_keyring
+    payload = msgspec.json.decode(genuine.payload)
+    payload["version"] = 2
+    payload["recipients"][0]["public_key"] = msgspec.json.decode(
+        msgspec.json.encode(public_bytes(keyfiles.new_key().public_key()))
+    )
+    hostile_write(server, keyring.SignedKeyring(msgspec.json.encode(payload), genuine.signature), 2)
+    with pytest.raises(keyring.KeyringError) as raised:
+        staff.keyring()
+    assert raised.value.code == "keyring_bad_signature"
+
+
+def test_an_unsigned_keyring_is_refused_on_publish(server):
+    db = server.db()
+    payload = keyrings.draft(db, server.demo_school_id())
+    with pytest.raises(Exception) as raised:
+        keyrings.publish(db, server.demo_school_id(), keyring.SignedKeyring(msgspec.json.encode(payload), bytes(64)))
+    db.close()
+    assert "keyring_bad_signature" in str(raised.value.detail)
+
+
+def test_a_rollback_is_refused(server):
+    staff = server.enrolled("staff")
+    trust = load_demo_key(server.data_dir, "trust")
+    publish_next(server, trust)
+    assert staff.keyring().version == 2
+    db = server.db()
+    with db.write() as s:  # a hostile server (or a restored backup) serves version 1 again
+        s.execute("DELETE FROM keyrings WHERE version = 2")
+    db.close()
+    with pytest.raises(keyring.KeyringError) as raised:
+        staff.keyring()
+    assert raised.value.code == "keyring_rollback"
+    assert staff.accepted_payload().version == 2
+
+
+def test_a_keyring_for_another_school_is_refused():
+    trust = keyfiles.new_key()
+    payload = keyring.KeyringPayload(
+        v=1, school_id=uuid.uuid4(), school_name="A", version=1, issued_at="", recipients=[], contacts=[]
+    )
+    with pytest.raises(keyring.KeyringError) as raised:
+        keyring.verify(keyring.sign(payload, trust), public_bytes(trust.public_key()), uuid.uuid4())
+    assert raised.value.code == "keyring_invalid"
