@@ -75,13 +75,16 @@ class RunningServer:
         return load_demo_key(self.data_dir, role)
 
 
-def start_server(data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> RunningServer:
-    port = free_port()
+def start_server(
+    data_dir: Path, *extra: str, env: dict[str, str] | None = None, port: int | None = None
+) -> RunningServer:
+    """Starts `lantern serve --demo`; `port` again restarts a server where its clients left it."""
+    port = port or free_port()
     log = data_dir.parent / f"server-{port}.log"
     lantern = shutil.which("lantern", path=os.path.dirname(sys.executable)) or "lantern"
     process = subprocess.Popen(
         [lantern, "serve", "--demo", "--port", str(port), "--data-dir", str(data_dir), *extra],
-        stdout=log.open("wb"),
+        stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
         env={**os.environ, **(env or {})},
     )

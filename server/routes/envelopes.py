@@ -29,7 +29,7 @@ def push(db: DbDep, device: DeviceDep, data: JSONBody[PushRequest]) -> PushRespo
 def pull(
     db: DbDep,
     device: DeviceDep,
-    after: Annotated[int, Parameter(ge=0, description="the last seq this device has")] = 0,
+    after: Annotated[int, Parameter(ge=0, le=2**63 - 1, description="the last seq this device has")] = 0,
     limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
 ) -> PullResponse:
     """The envelopes sealed to this device's person, after a server sequence number, oldest first."""
