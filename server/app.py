@@ -9,6 +9,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from server.db import Db, open_database
@@ -64,6 +65,21 @@ def create_app(settings: Settings) -> Litestar:
                 "device_limiter": RateLimiter(settings.device_per_minute, burst=settings.device_per_minute),
             }
         ),
-        openapi_config=OpenAPIConfig(title="Lantern", version="0.1.0"),
+        openapi_config=OpenAPIConfig(
+            title="Lantern",
+            version="0.1.0",
+            description="Stores and relays sealed safeguarding notes. See docs/api.md and docs/protocol.md.",
+            components=Components(
+                security_schemes={
+                    "deviceSignature": SecurityScheme(
+                        type="apiKey",
+                        name="Lantern-Signature",
+                        security_scheme_in="header",
+                        description="ECDSA P-256 signature of the request by the enrolled device, with the "
+                        "Lantern-Device, Lantern-Date and Lantern-Nonce headers (docs/protocol.md).",
+                    )
+                }
+            ),
+        ),
         request_max_body_size=MAX_BODY,
     )

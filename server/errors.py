@@ -99,3 +99,17 @@ EXCEPTION_HANDLERS = {
     HTTPException: on_http_error,
     Exception: on_unexpected_error,
 }
+
+
+def error_responses(*statuses: int) -> dict:
+    """The OpenAPI description of a route's refusals: the Error body, and which codes each status carries."""
+    from litestar.openapi.datastructures import ResponseSpec
+
+    return {
+        status: ResponseSpec(
+            Error,
+            generate_examples=False,
+            description="Refused: " + ", ".join(f"`{c}`" for c, s in STATUS.items() if s == status) + " (docs/api.md)",
+        )
+        for status in statuses
+    }

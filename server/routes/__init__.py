@@ -13,6 +13,9 @@ from server.db import Db
 from server.devices import Device, authenticate
 from server.errors import Refused
 
+# Routes that need the device signature headers say so in the OpenAPI schema (see server.app).
+SIGNED = [{"deviceSignature": []}]
+
 # What routes take: the database, and for most routes the device that signed the request.
 DbDep = NamedDependency[Db]
 DeviceDep = NamedDependency[Device]

@@ -6,13 +6,19 @@ from litestar import get
 from litestar.params import Parameter
 
 from server import devices
-from server.errors import Refused
-from server.routes import DbDep, DeviceDep
+from server.errors import Refused, error_responses
+from server.routes import SIGNED, DbDep, DeviceDep
 from server.schools import TEAM_ROLES
 from sync.wire import DeviceKey, KeyIdHex
 
 
-@get("/api/v1/devices/{key_id:str}", sync_to_thread=True, tags=["devices"])
+@get(
+    "/api/v1/devices/{key_id:str}",
+    sync_to_thread=True,
+    tags=["devices"],
+    security=SIGNED,
+    responses=error_responses(400, 401, 403, 404, 429),
+)
 def device_key(
     db: DbDep, device: DeviceDep, key_id: Annotated[KeyIdHex, Parameter(pattern="^[0-9a-f]{64}$")]
 ) -> DeviceKey:

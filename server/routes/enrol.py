@@ -11,7 +11,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import JSONBody
 
 from server import devices, keyrings, schools
-from server.errors import Refused
+from server.errors import Refused, error_responses
 from server.routes import DbDep
 from sync.wire import DemoCode, DemoSchool, Enrolment, EnrolRequest, Person, School
 
@@ -23,7 +23,14 @@ def enrol_rate_limit(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise Refused("rate_limited", "too many enrolment attempts from this address")
 
 
-@post("/api/v1/enrol", sync_to_thread=True, status_code=200, tags=["devices"], guards=[enrol_rate_limit])
+@post(
+    "/api/v1/enrol",
+    sync_to_thread=True,
+    status_code=200,
+    tags=["devices"],
+    guards=[enrol_rate_limit],
+    responses=error_responses(400, 409, 410, 429),
+)
 def enrol(db: DbDep, data: JSONBody[EnrolRequest]) -> Enrolment:
     """Enrols this device for the person the code was issued to; answers with the signed keyring."""
     school, person, key_id = devices.enrol(db, data.code, data.device_public_key, data.proof, data.label)
@@ -44,13 +51,20 @@ def _demo_school(db, state: State) -> dict:
     return school
 
 
-@get("/api/v1/demo", sync_to_thread=True, tags=["demo"])
+@get("/api/v1/demo", sync_to_thread=True, tags=["demo"], responses=error_responses(404))
 def demo(db: DbDep, state: State) -> DemoSchool:
     """DEMO ONLY: whether this server offers the demo school (404 when not), so the app can say so."""
     return DemoSchool(school_name=_demo_school(db, state)["name"])
 
 
-@post("/api/v1/demo/code", sync_to_thread=True, status_code=200, tags=["demo"], guards=[enrol_rate_limit])
+@post(
+    "/api/v1/demo/code",
+    sync_to_thread=True,
+    status_code=200,
+    tags=["demo"],
+    guards=[enrol_rate_limit],
+    responses=error_responses(404, 429),
+)
 def demo_code(db: DbDep, state: State, request: Request) -> DemoCode:
     """DEMO ONLY: a one-time code for a new demo staff member; 404 unless the server runs with --demo."""
     school = _demo_school(db, state)

@@ -6,14 +6,22 @@ from litestar import get, post
 from litestar.params import JSONBody, Parameter
 
 from server import envelopes
-from server.routes import DbDep, DeviceDep
+from server.errors import error_responses
+from server.routes import SIGNED, DbDep, DeviceDep
 from sync.wire import (
     MAX_PAGE, PulledEnvelope, PullResponse, PushRequest, PushResponse, PushResult, Receipted,
     RecordsRequest, RecordStatus, StatusResponse,
 )
 
 
-@post("/api/v1/envelopes", sync_to_thread=True, status_code=200, tags=["envelopes"])
+@post(
+    "/api/v1/envelopes",
+    sync_to_thread=True,
+    status_code=200,
+    tags=["envelopes"],
+    security=SIGNED,
+    responses=error_responses(400, 401, 403, 409, 413, 429),
+)
 def push(db: DbDep, device: DeviceDep, data: JSONBody[PushRequest]) -> PushResponse:
     """Stores a batch of this device's envelopes, all or none. An answer means every one is on disk."""
     stored = envelopes.push(db, device, data.envelopes)
@@ -25,7 +33,13 @@ def push(db: DbDep, device: DeviceDep, data: JSONBody[PushRequest]) -> PushRespo
     )
 
 
-@get("/api/v1/envelopes", sync_to_thread=True, tags=["envelopes"])
+@get(
+    "/api/v1/envelopes",
+    sync_to_thread=True,
+    tags=["envelopes"],
+    security=SIGNED,
+    responses=error_responses(400, 401, 403, 429),
+)
 def pull(
     db: DbDep,
     device: DeviceDep,
@@ -41,14 +55,28 @@ def pull(
     )
 
 
-@post("/api/v1/receipts", sync_to_thread=True, status_code=200, tags=["envelopes"])
+@post(
+    "/api/v1/receipts",
+    sync_to_thread=True,
+    status_code=200,
+    tags=["envelopes"],
+    security=SIGNED,
+    responses=error_responses(400, 401, 403, 429),
+)
 def receipts(db: DbDep, device: DeviceDep, data: JSONBody[RecordsRequest]) -> Receipted:
     """This device's person has opened these records (each must be addressed to them)."""
     envelopes.record_receipts(db, device, data.record_ids)
     return Receipted(recorded=len(data.record_ids))
 
 
-@post("/api/v1/status", sync_to_thread=True, status_code=200, tags=["envelopes"])
+@post(
+    "/api/v1/status",
+    sync_to_thread=True,
+    status_code=200,
+    tags=["envelopes"],
+    security=SIGNED,
+    responses=error_responses(400, 401, 403, 429),
+)
 def status(db: DbDep, device: DeviceDep, data: JSONBody[RecordsRequest]) -> StatusResponse:
     """For this device's own records: received by the server, opened by the safeguarding team."""
     found = envelopes.statuses(db, device, data.record_ids)

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from litestar import get
 
-from server.errors import Refused
+from server.errors import Refused, error_responses
 from server.routes import DbDep
 from sync.wire import Health
 
 
-@get("/healthz", sync_to_thread=True, tags=["health"])
+@get("/healthz", sync_to_thread=True, tags=["health"], responses=error_responses(503))
 def healthz(db: DbDep) -> Health:
     """200 when the database answers; 503 otherwise, so a load balancer or a technician can tell."""
     try:
