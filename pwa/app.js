@@ -3,16 +3,21 @@
 // with no network.
 
 import { OfflineError, errorCode, plainFetch } from "./lib/api.js";
-import { uuidv7 } from "./lib/bytes.js";
+import { createBodyMapEditor } from "./lib/bodymap-editor.js";
+import { fromBase64, uuidv7 } from "./lib/bytes.js";
 import { loadClock } from "./lib/clock.js";
+import {
+  buildCategories, clearErrors, describeRouting, fillStaffChoices, readConcern, routeOf, showContext, showErrors,
+} from "./lib/concern-form.js";
 import { openDb } from "./lib/db.js";
 import { loadOrCreateDevice, newDevice } from "./lib/device.js";
 import { EnrolError, codeFromHash, enrol, loadEnrolment } from "./lib/enrol.js";
 import { seal } from "./lib/envelope.js";
-import { KeyringError, loadKeyring, recipientsFor, refreshKeyring } from "./lib/keyring.js";
-import { enrolMessage, keyringWarning } from "./lib/messages.js";
-import { concernContent } from "./lib/note.js";
+import { KeyringError, loadKeyring, refreshKeyring, routeRecipients } from "./lib/keyring.js";
+import { enrolMessage, keyringWarning, noRecipientsMessage } from "./lib/messages.js";
+import { addendumContent, checkAddendum, checkConcern, concernContent } from "./lib/note.js";
 import { enqueue, replay, waiting } from "./lib/outbox.js";
+import { findOwnNote, ownNotes, renderOwnNotes } from "./lib/own-notes.js";
 import { pollStatus, sentCounts } from "./lib/status.js";
 
 const RETRY_MS = 30000;
@@ -28,6 +33,23 @@ function warn(text) {
   if ($("keyring-warning").textContent !== text) $("keyring-warning").textContent = text;
 }
 
+// Redraws the list of this device's notes only when it changed, and puts the focus back where it
+// was: a redraw every 30 s must not pull the focus from under someone using the list.
+async function showOwnNotes(app) {
+  const items = await ownNotes(app.db);
+  const signature = JSON.stringify(items);
+  if (signature === app.notesShown) return;
+  app.notesShown = signature;
+  const active = document.activeElement;
+  const focused = active && active.getAttribute ? active.getAttribute("data-add-to") : null;
+  renderOwnNotes($("notes-list"), items);
+  $("notes-empty").hidden = items.length > 0;
+  if (focused) {
+    const again = $("notes-list").querySelector(`[data-add-to="${focused}"]`);
+    if (again) again.focus();
+  }
+}
+
 async function showCounts(app, lastReport) {
   const items = await waiting(app.db);
   const counts = await sentCounts(app.db);
@@ -35,13 +57,14 @@ async function showCounts(app, lastReport) {
   $("received-count").textContent = String(counts.received);
   $("opened-count").textContent = String(counts.opened);
   if (!app.enrolment) return; // the set-up screen says what to do
+  await showOwnNotes(app);
   const refused = items.filter((i) => i.refused);
   if (refused.length) {
     say(`${notes(refused.length)} could not be delivered (${refused[0].refused}). They are kept on this device: tell your DSL.`);
   } else if (items.length) {
     say(`Saved on this device. ${notes(items.length)} will be sent as soon as there is a network.`);
   } else if (lastReport && lastReport.sent) {
-    say("Sent: the server has your note. Only the safeguarding team can read it.");
+    say("Sent: the server has your note. Only the people it was sealed to can read it.");
   } else {
     say("Ready. Nothing is waiting to be sent.");
   }
@@ -57,7 +80,8 @@ async function sync(app) {
     report = await replay(db, device);
     if (!report.offline) {
       await pollStatus(db, device);
-      await refreshKeyring(db, device, enrolment);
+      const held = await refreshKeyring(db, device, enrolment);
+      if (held) useKeyring(app, held);
       warn("");
     }
   } catch (e) {
@@ -142,44 +166,126 @@ function showEnrolment() {
     .catch(() => {});
 }
 
+// The keyring decides whom the form can name and who will read the note: the form follows it.
+function useKeyring(app, keyring) {
+  if (app.keyring && app.keyring.version === keyring.version) return;
+  app.keyring = keyring;
+  fillStaffChoices($("concern"), keyring.content);
+  formChanged(app);
+}
+
+function formChanged(app) {
+  const form = $("concern");
+  const fields = readConcern(form, app.bodymap);
+  showContext(form, fields);
+  describeRouting(form, fields, app.keyring ? app.keyring.content : null);
+}
+
 async function enterApp(app, { moveFocus }) {
   $("school").textContent = app.enrolment.school.name;
   $("enrol").hidden = true;
   $("concern").hidden = false;
+  $("notes").hidden = false;
   $("save").disabled = false;
+  const keyring = await loadKeyring(app.db);
+  if (keyring) useKeyring(app, keyring);
   if (moveFocus) $("concern-heading").focus(); // the screen the person was on is gone
   await sync(app);
   document.body.dataset.ready = "yes";
 }
 
-async function save(app, form) {
-  if (!form.elements.child.value.trim()) {
-    $("form-error").textContent = "Please give the child's name.";
-    form.elements.child.focus();
-    return;
-  }
-  const recipients = recipientsFor(await loadKeyring(app.db));
-  if (!recipients.length) {
-    // The form is left as it is: nothing typed is lost.
-    $("form-error").textContent = "This device knows no DSL to send notes to, so it cannot seal this note. "
-      + "Tell your Lantern administrator.";
-    return;
-  }
-  $("form-error").textContent = "";
-  const content = concernContent(form);
+// Seals `content` at once to `people` (keyring recipient entries) and queues the envelope, with the
+// people's ids beside it so that an addendum can go to the same people. Plaintext never reaches
+// IndexedDB. Resolves with the new record's id.
+async function sealAndQueue(app, content, people, urgent, refersTo) {
   const recordId = uuidv7();
-  // Sealed before it is stored anywhere: the plaintext never reaches IndexedDB.
   const envelope = await seal({
     content,
     schoolId: app.enrolment.school.id,
     recordId,
-    recipients,
+    recipients: people.map((r) => fromBase64(r.public_key)),
     authorPrivateKey: app.device.privateKey,
     authorPublicKeyRaw: app.device.publicKeyRaw,
-    urgent: form.elements.urgent.checked,
+    urgent,
   });
-  await enqueue(app.db, recordId, envelope);
+  await enqueue(app.db, recordId, envelope, { recipients: people.map((r) => r.person_id), refersTo });
+  return recordId;
+}
+
+async function save(app, form) {
+  $("form-error").textContent = "";
+  const fields = readConcern(form, app.bodymap);
+  const errors = checkConcern(fields);
+  if (errors.length) {
+    showErrors(form, errors, app.bodymap); // nothing typed is lost
+    return;
+  }
+  clearErrors(form);
+  const keyring = await loadKeyring(app.db);
+  const routed = routeOf(fields, keyring.content);
+  if (!routed) {
+    // The person chosen left the keyring since the list was filled: ask again.
+    fillStaffChoices(form, keyring.content);
+    showErrors(form, [{ field: "staff_subject", message: "Choose who it is about again: the list has changed." }], app.bodymap);
+    return;
+  }
+  const people = routeRecipients(keyring.content, routed.route);
+  if (!people.length) {
+    $("form-error").textContent = noRecipientsMessage(routed.route, keyring.content);
+    return;
+  }
+  await sealAndQueue(app, concernContent(fields, routed.subject), people, fields.urgent, null);
   form.reset();
+  app.bodymap.clear();
+  formChanged(app);
+  await showCounts(app);
+  sync(app);
+}
+
+// --- Additions: a saved note never changes; its author adds to it.
+
+function openAddendum(app, recordId) {
+  app.addingTo = recordId;
+  $("addendum-ref").textContent = recordId;
+  $("concern").hidden = true; // still in the page, as it was: nothing typed there is lost
+  $("notes").hidden = true;
+  $("addendum").hidden = false;
+  $("addendum-heading").focus();
+}
+
+function closeAddendum(app) {
+  const form = $("addendum");
+  form.reset();
+  clearErrors(form);
+  $("addendum-error").textContent = "";
+  form.hidden = true;
+  $("concern").hidden = false;
+  $("notes").hidden = false;
+  const back = $("notes-list").querySelector(`[data-add-to="${app.addingTo}"]`);
+  (back || $("notes-heading")).focus();
+  app.addingTo = null;
+}
+
+async function saveAddendum(app, form) {
+  $("addendum-error").textContent = "";
+  const fields = { refersTo: app.addingTo, text: $("addendum_text").value.trim(), urgent: $("addendum_urgent").checked };
+  const errors = checkAddendum(fields);
+  if (errors.length) {
+    showErrors(form, errors, null);
+    return;
+  }
+  clearErrors(form);
+  const original = await findOwnNote(app.db, fields.refersTo);
+  // Notes saved before this device kept their recipients were all concerns: the only route there was.
+  const route = original && original.recipients ? { kind: "people", personIds: original.recipients } : { kind: "concern" };
+  const keyring = await loadKeyring(app.db);
+  const people = routeRecipients(keyring.content, route);
+  if (!people.length) {
+    $("addendum-error").textContent = noRecipientsMessage(route, keyring.content);
+    return;
+  }
+  await sealAndQueue(app, addendumContent(fields), people, fields.urgent, fields.refersTo);
+  closeAddendum(app);
   await showCounts(app);
   sync(app);
 }
@@ -189,6 +295,17 @@ function listen(app) {
     event.preventDefault();
     save(app, event.target).catch((e) => { $("form-error").textContent = "Could not save: " + e.message; });
   });
+  $("concern").addEventListener("input", () => formChanged(app));
+  $("concern").addEventListener("change", () => formChanged(app));
+  $("addendum").addEventListener("submit", (event) => {
+    event.preventDefault();
+    saveAddendum(app, event.target).catch((e) => { $("addendum-error").textContent = "Could not save: " + e.message; });
+  });
+  $("addendum-cancel").addEventListener("click", () => closeAddendum(app));
+  $("notes-list").addEventListener("click", (event) => {
+    const add = event.target.closest("[data-add-to]");
+    if (add) openAddendum(app, add.getAttribute("data-add-to"));
+  });
   const enrolled = (ok) => (ok ? enterApp(app, { moveFocus: true }) : $("code").focus());
   $("enrol-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -196,6 +313,9 @@ function listen(app) {
   });
   $("demo-join").addEventListener("click", () => joinDemo(app).then(enrolled));
   window.addEventListener("online", () => sync(app));
+  document.addEventListener("lantern-db-closed", () => {
+    say("Lantern was updated in another tab. Reload this page to carry on: your saved notes are safe.");
+  });
   setInterval(() => sync(app), RETRY_MS);
 }
 
@@ -214,7 +334,9 @@ async function main() {
   }
   const db = await openDb();
   await loadClock(db);
-  const app = { db, device: await loadOrCreateDevice(db), enrolment: await loadEnrolment(db) };
+  const app = { db, device: await loadOrCreateDevice(db), enrolment: await loadEnrolment(db), keyring: null };
+  buildCategories($("categories-list"));
+  app.bodymap = createBodyMapEditor($("bodymap-editor"), { errorId: "bodymap-error", onChange: () => formChanged(app) });
   listen(app);
   await showCounts(app);
   if (!app.enrolment) showEnrolment();

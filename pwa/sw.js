@@ -1,9 +1,29 @@
-// The service worker: keeps the app shell in a versioned cache so the app opens with no network.
-// A classic script, not a module, so that it also runs in browsers without module workers.
-// Bump VERSION whenever a file in SHELL changes: the new worker caches the new shell, and `activate`
-// deletes the old caches. Notes live in IndexedDB, never in these caches, so an update cannot touch them.
+// The service worker: keeps the app shell in a versioned cache so the app opens with no network, and
+// shows urgent alerts that arrive by Web Push. A classic script, not a module, so that it also runs
+// in browsers without module workers.
+//
+// Updates (docs/architecture.md, "The app shell and updates"). Bump VERSION whenever a file in SHELL
+// changes; SHELL must list exactly the files in pwa/ (tests/test_docs.py checks). The browser fetches
+// sw.js on each navigation; when its bytes differ, the new worker caches the whole new shell under its
+// own name, takes over at once (skipWaiting, clients.claim) and deletes the older caches. Why taking
+// over at once cannot lose, block or break a note:
+// - Notes (drafts, the outbox, what was sent) live in IndexedDB, never in these caches, so deleting a
+//   cache cannot touch one, and a new worker finds the outbox as the old page left it.
+// - Nothing reloads a page when the worker changes: a form being typed stays as it is. The running
+//   page keeps the code it started with; the next time the app opens, it gets the new shell.
+// - A page has all its code once it runs: app.js loads every module by static import before it
+//   starts, and saving (WebCrypto, then IndexedDB) and sending (/api/, never answered from here) do
+//   not go through this worker's cache. So a save in progress never meets a file of another version.
+//   Keep it so: a module loaded later with import() could come from a newer shell than its page.
+// - Each worker answers only from its own cache, which `install` fills whole (addAll stores all or
+//   nothing, and `cache: "reload"` bypasses the HTTP cache), so a page gets one version's files,
+//   never a mix. An install that fails (no network, a deploy half done) changes nothing: the old
+//   worker and its cache stay in charge, and the browser tries again on a later navigation.
+// The one window left: a new worker that activates in the few milliseconds while a page is still
+// fetching its modules would answer the rest from the new shell. If the versions do not fit, that
+// page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "4";
+const VERSION = "6";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",
@@ -11,9 +31,19 @@ const SHELL = [
   "/app.js",
   "/styles.css",
   "/manifest.webmanifest",
+  "/icons/apple-touch-icon.png",
+  "/icons/icon-192.png",
+  "/icons/icon-512.png",
+  "/icons/icon.svg",
+  "/icons/maskable-192.png",
+  "/icons/maskable-512.png",
   "/lib/api.js",
+  "/lib/bodymap-editor.js",
+  "/lib/bodymap.js",
   "/lib/bytes.js",
+  "/lib/categories.js",
   "/lib/clock.js",
+  "/lib/concern-form.js",
   "/lib/db.js",
   "/lib/device.js",
   "/lib/enrol.js",
@@ -23,11 +53,16 @@ const SHELL = [
   "/lib/messages.js",
   "/lib/note.js",
   "/lib/outbox.js",
+  "/lib/own-notes.js",
   "/lib/status.js",
 ];
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+  event.waitUntil(
+    caches.open(CACHE)
+      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { cache: "reload" }))))
+      .then(() => self.skipWaiting())
+  );
 });
 
 self.addEventListener("activate", (event) => {
@@ -44,4 +79,67 @@ self.addEventListener("fetch", (event) => {
   if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
   const key = url.pathname === "/" ? "/index.html" : url.pathname;
   event.respondWith(caches.match(key, { cacheName: CACHE }).then((hit) => hit || fetch(event.request)));
+});
+
+// Urgent alerts (docs/alerts.md). What a notification shows reaches a lock screen, and the push
+// payload passes through a push service: so the text is always the same generic words, whatever the
+// payload holds, and only a well-formed record id is taken from it, to open that note. A payload
+// that is missing, unreadable or not "urgent" still shows the alert: the server sends pushes only for
+// urgent notes, and a missed alert costs more than a needless one.
+const ALERT_TITLE = "Urgent safeguarding concern - open Lantern";
+const ALERT_BODY = "A concern needs the safeguarding team now. Open Lantern on this device to read it.";
+const RECORD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function alertRecordId(data) {
+  let payload = null;
+  try {
+    payload = data ? data.json() : null;
+  } catch (e) {
+    payload = null; // not JSON: still an alert, for no record in particular
+  }
+  const id = payload && payload.type === "urgent" ? payload.record_id : null;
+  return typeof id === "string" && RECORD_ID.test(id) ? id.toLowerCase() : null;
+}
+
+// Where the app opens for an alert; the page reads `#alert=<record id>`.
+function alertUrl(recordId) {
+  return new URL(recordId ? "/#alert=" + recordId : "/", self.location.origin).href;
+}
+
+self.addEventListener("push", (event) => {
+  const recordId = alertRecordId(event.data);
+  event.waitUntil(self.registration.showNotification(ALERT_TITLE, {
+    body: ALERT_BODY,
+    icon: "/icons/icon-192.png",
+    lang: "en-GB",
+    // One notification per note: a repeat of the same alert (escalation) replaces it, and alerts again.
+    tag: recordId || "lantern-alert",
+    renotify: true,
+    requireInteraction: true, // stays until someone acts on it
+    data: { record_id: recordId },
+  }));
+});
+
+// An open Lantern window is focused and told which note, by a message {type: "alert", record_id,
+// url}, rather than navigated: it may be in the middle of a note, and a navigation could reload it.
+// With no window open, the app opens at `/#alert=<record id>`.
+async function openAlert(recordId) {
+  const url = alertUrl(recordId);
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const client = windows.find((c) => c.focused) || windows.find((c) => c.visibilityState === "visible") || windows[0];
+  if (!client) return self.clients.openWindow(url);
+  client.postMessage({ type: "alert", record_id: recordId, url });
+  try {
+    await client.focus();
+  } catch (e) {
+    // Focusing needs the click's permission; the message has arrived all the same.
+  }
+  return client;
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const data = event.notification.data || {};
+  const recordId = typeof data.record_id === "string" && RECORD_ID.test(data.record_id) ? data.record_id : null;
+  event.waitUntil(openAlert(recordId));
 });

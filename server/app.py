@@ -12,6 +12,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
+from server import webpush
+from server.alert_worker import BackgroundSender, Scheduler
 from server.db import Db, open_database
 from server.demo import ensure_demo_school
 from server.errors import EXCEPTION_HANDLERS
@@ -22,10 +24,14 @@ from server.routes.enrol import demo, demo_code, enrol
 from server.routes.envelopes import pull, push, receipts, status
 from server.routes.health import healthz
 from server.routes.keyring import keyring
+from server.routes.push import push_key, subscribe, unsubscribe
 from server.settings import Settings
 from sync.wire import MAX_BODY
 
-ROUTES = [healthz, enrol, demo, demo_code, keyring, device_key, push, pull, receipts, status]
+ROUTES = [
+    healthz, enrol, demo, demo_code, keyring, device_key, push, pull, receipts, status,
+    push_key, subscribe, unsubscribe,
+]
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -34,11 +40,24 @@ def create_app(settings: Settings) -> Litestar:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         db = open_database(settings.database_path)
         app.state.db = db
-        if settings.demo:
-            ensure_demo_school(db, settings.data_dir)
+        sender = scheduler = None
         try:
+            if settings.demo:
+                ensure_demo_school(db, settings.data_dir)
+            vapid = webpush.load_or_create_key(settings.vapid_key_path)
+            app.state.vapid_public_key = webpush.application_server_key(vapid)
+            # Urgent alerts: pushes leave from the sender's threads, never from a request's; the
+            # scheduler resumes whatever the last process left unfinished, then runs the schedule.
+            sender = BackgroundSender(db, webpush.Poster(vapid, settings.vapid_subject))
+            app.state.alert_sender = sender
+            scheduler = Scheduler(db, sender)
+            scheduler.start()
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
+            if sender is not None:
+                sender.close()  # before the database closes: it records the last answers
             db.close()
 
     def provide_db(state: State) -> Db:
@@ -61,6 +80,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State(
             {
                 "demo": settings.demo,
+                "push_allow_http": settings.push_allow_http,
                 "enrol_limiter": RateLimiter(settings.enrol_per_minute, burst=settings.enrol_per_minute),
                 "device_limiter": RateLimiter(settings.device_per_minute, burst=settings.device_per_minute),
             }

@@ -98,7 +98,13 @@ def serve(args: argparse.Namespace) -> None:
 
     from server.app import create_app
 
+    from server.webpush import check_subject
+
     settings = Settings(data_dir=Path(args.data_dir), demo=args.demo)
+    try:
+        check_subject(settings.vapid_subject)
+    except ValueError as exc:
+        raise Usage(str(exc)) from None
     app = create_app(settings)
     print(f"Lantern is starting: open http://{args.host}:{args.port}/ in a browser.", flush=True)
     if args.demo:
@@ -259,7 +265,64 @@ def keyring_publish(db, args) -> None:
     print(f"Published keyring version {payload.version}.")
 
 
+def escalation_set(db, args) -> None:
+    from server import escalation
+
+    try:
+        policy = escalation.parse(args.steps, args.repeat_every, args.stop_after)
+    except ValueError as exc:
+        raise Usage(str(exc)) from None
+    escalation.set_policy(db, args.school, policy)
+    print("Set. New urgent alerts follow it; alerts already running keep the policy they started with.")
+    print_policy(policy)
+
+
+def escalation_show(db, args) -> None:
+    from server import escalation
+
+    policy, updated_at = escalation.get(db, args.school)
+    print(f"Set {updated_at}:" if updated_at else "The default (this school has not set one):")
+    print_policy(policy)
+
+
+def print_policy(policy) -> None:
+    for i, step in enumerate(policy.steps):
+        print(f"  step {i} at {step.after_seconds:>5} s: {', '.join(step.roles)}")
+    if policy.repeat_every:
+        print(f"  then the last step every {policy.repeat_every} s, until {policy.stop_after} s after the alert")
+    print(f"  --steps \"{policy.text()}\" --repeat-every {policy.repeat_every} --stop-after {policy.stop_after}")
+    print("  A note sealed to fewer than every DSL and deputy (an allegation) is repeated to its own")
+    print("  recipients only, never widened. A receipt from any recipient stops the alert.")
+
+
+def alerts_list(db, args) -> None:
+    from server import alerts, schools
+    from server.clock import iso
+
+    if schools.get_school(db, args.school) is None:
+        raise Usage(f"no school with id {args.school}")
+    found = alerts.recent(db, args.school, args.limit)
+    if not found:
+        print("No urgent alerts.")
+    for a in found:
+        if a["acknowledged_at"] is not None:
+            state = f"acknowledged after {a['acknowledged_at'] - a['created_at']:.0f} s by device {a['acknowledged_by'][:12]}"
+        elif a["next_due"] is not None:
+            state = f"OPEN at step {a['step']}, next step {iso(a['next_due'])}"
+        else:
+            state = f"NOT ACKNOWLEDGED; schedule ended at step {a['step']}"
+        print(f"alert {a['id']}  record {a['record_id']}  {iso(a['created_at'])}  {state}")
+        for e in a["events"]:
+            device = f" device {e['device_key_id'][:12]}" if e["device_key_id"] else ""
+            step = f" step {e['step']}" if e["step"] is not None else ""
+            status = f" {e['status']}" if e["status"] is not None else ""
+            detail = f"  {e['detail']}" if e["detail"] else ""
+            print(f"  {iso(e['at'])}  {e['kind']:<15}{step}{device}{status}{detail}")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from server.escalation import DEFAULT as DEFAULT_POLICY
+
     parser = argparse.ArgumentParser(prog="lantern", description="Lantern safeguarding server.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -339,6 +402,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(kr, "publish", keyring_publish, "publish a signed keyring")
     p.add_argument("--school", required=True, type=as_uuid)
     p.add_argument("signed")
+
+    esc = groups.add_parser("escalation", help="how urgent alerts repeat and widen").add_subparsers(required=True)
+    p = command(esc, "set", escalation_set, "set a school's escalation policy")
+    p.add_argument("--school", required=True, type=as_uuid)
+    p.add_argument("--steps", required=True,
+                   help='SECONDS:ROLE,ROLE;... from the alert, e.g. "0:dsl,deputy_dsl;120:dsl,deputy_dsl;300:dsl,deputy_dsl,headteacher"')
+    p.add_argument("--repeat-every", type=int, default=DEFAULT_POLICY.repeat_every,
+                   help=f"repeat the last step every this many seconds (0: never; default {DEFAULT_POLICY.repeat_every})")
+    p.add_argument("--stop-after", type=int, default=DEFAULT_POLICY.stop_after,
+                   help=f"send nothing later than this many seconds after the alert (default {DEFAULT_POLICY.stop_after})")
+    p = command(esc, "show", escalation_show, "show a school's escalation policy")
+    p.add_argument("--school", required=True, type=as_uuid)
+
+    p = command(groups, "alerts", alerts_list, "list a school's recent urgent alerts and every step of each")
+    p.add_argument("--school", required=True, type=as_uuid)
+    p.add_argument("--limit", type=int, default=20, help="how many alerts, newest first (default 20)")
     return parser
 
 

@@ -89,6 +89,92 @@ def m002_people_enrolment_keyring(db: sqlite_utils.Database) -> None:
     db["envelopes"].create_index(["author_key_id"])
 
 
+@migrations()
+def m003_alerts(db: sqlite_utils.Database) -> None:
+    """Urgent alerts (docs/alerts.md). Times here are Unix seconds (REAL), because the scheduler does
+    arithmetic on them; the older tables' ISO strings stay as they are."""
+    # One Web Push subscription per device. The endpoint is a capability URL: whoever knows it can
+    # push to that browser, so it is stored but never logged or shown. One endpoint, one device.
+    db.execute(
+        """CREATE TABLE push_subscriptions (
+            device_key_id TEXT PRIMARY KEY REFERENCES devices(key_id),
+            school_id TEXT NOT NULL REFERENCES schools(id),
+            endpoint TEXT NOT NULL UNIQUE,
+            p256dh BLOB NOT NULL,
+            auth BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    # A school's escalation policy as one JSON document (server/escalation.py): it is set and read
+    # whole, and each alert keeps a copy of the policy it started under.
+    db.execute(
+        """CREATE TABLE escalation_policies (
+            school_id TEXT PRIMARY KEY REFERENCES schools(id),
+            policy TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    # One alert per urgent envelope, written in the envelope's own transaction. `step` is the last
+    # step started; next_due is when step + 1 is due, NULL once acknowledged or when the schedule ends.
+    db.execute(
+        """CREATE TABLE alerts (
+            id TEXT PRIMARY KEY,
+            school_id TEXT NOT NULL REFERENCES schools(id),
+            seq INTEGER NOT NULL UNIQUE REFERENCES envelopes(seq),
+            record_id TEXT NOT NULL,
+            author_key_id TEXT NOT NULL,
+            policy TEXT NOT NULL,
+            widen INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            step INTEGER NOT NULL,
+            next_due REAL,
+            acknowledged_at REAL,
+            acknowledged_by TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX alerts_next_due ON alerts (next_due)")
+    db.execute("CREATE INDEX alerts_school ON alerts (school_id, created_at)")
+    # One row per (alert, step, device): its state and retry schedule. 'queued' rows are in the
+    # sender's hands until next_attempt_at (a lease, so a crash cannot lose them); 'retry' rows wait
+    # for next_attempt_at; the rest are final.
+    db.execute(
+        """CREATE TABLE alert_deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            alert_id TEXT NOT NULL REFERENCES alerts(id),
+            step INTEGER NOT NULL,
+            device_key_id TEXT NOT NULL REFERENCES devices(key_id),
+            state TEXT NOT NULL CHECK (state IN
+                ('queued', 'retry', 'delivered', 'pruned', 'failed', 'cancelled')),
+            attempts INTEGER NOT NULL,
+            next_attempt_at REAL,
+            last_status INTEGER,
+            updated_at REAL NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX alert_deliveries_due ON alert_deliveries (state, next_attempt_at)")
+    db.execute("CREATE INDEX alert_deliveries_alert ON alert_deliveries (alert_id)")
+    # The audit trail: ids, steps, statuses and times only, never a note, a name or an endpoint.
+    # Append-only, and the database itself refuses to change or delete a row.
+    db.execute(
+        """CREATE TABLE alert_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            alert_id TEXT NOT NULL REFERENCES alerts(id),
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            step INTEGER,
+            device_key_id TEXT,
+            status INTEGER,
+            detail TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX alert_events_alert ON alert_events (alert_id, id)")
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER alert_events_no_{verb.lower()} BEFORE {verb} ON alert_events
+                BEGIN SELECT RAISE(ABORT, 'alert_events is append-only'); END"""
+        )
+
+
 class Db:
     """The one connection, shared by the server's threads behind a lock (datasette's single writer).
 

@@ -21,6 +21,10 @@ DEMO_SCHOOL_NAME = "Demo Primary School (DEMO ONLY - not for real concerns)"
 DEMO_TEAM = (
     ("dsl", "Demo DSL (DEMO ONLY)"),
     ("deputy_dsl", "Demo Deputy DSL (DEMO ONLY)"),
+    # They receive allegations against staff (docs/protocol.md, "The keyring"): the headteacher's
+    # about other staff, the chair's about the headteacher.
+    ("headteacher", "Demo Headteacher (DEMO ONLY)"),
+    ("chair_of_governors", "Demo Chair of Governors (DEMO ONLY)"),
 )
 # Real numbers from the Hull policy in the domain pack, as examples of what a school enters.
 DEMO_CONTACTS = (
@@ -46,7 +50,9 @@ def ensure_demo_school(db: Db, data_dir: Path) -> uuid.UUID:
     """Creates the demo school on first start; later starts find it and change nothing."""
     existing = schools.demo_school(db)
     if existing and existing["trust_public_key"]:
-        return uuid.UUID(existing["id"])
+        school_id = uuid.UUID(existing["id"])
+        _complete_team(db, data_dir, school_id)
+        return school_id
     keys_dir = data_dir / KEYS_DIR
     if existing:
         # A demo school from before signed keyrings: retire it (and its keys) rather than patch it.
@@ -61,13 +67,33 @@ def ensure_demo_school(db: Db, data_dir: Path) -> uuid.UUID:
     keyfiles.save(trust, demo_key_path(data_dir, "trust"), passphrase=None)
     school_id = schools.create_school(db, DEMO_SCHOOL_NAME, public_bytes(trust.public_key()), demo=True)
     for role, name in DEMO_TEAM:
-        recipient = keyfiles.new_key()
-        keyfiles.save(recipient, demo_key_path(data_dir, role), passphrase=None)
-        schools.add_person(db, school_id, name, role, public_bytes(recipient.public_key()))
+        _add_member(db, data_dir, school_id, role, name)
     for kind, name, phone in DEMO_CONTACTS:
         schools.add_contact(db, school_id, kind, name, phone)
     keyrings.publish(db, school_id, keyring.sign(keyrings.draft(db, school_id), trust))
     return school_id
+
+
+def _add_member(db: Db, data_dir: Path, school_id: uuid.UUID, role: str, name: str) -> None:
+    recipient = keyfiles.new_key()
+    keyfiles.save(recipient, demo_key_path(data_dir, role), passphrase=None)
+    schools.add_person(db, school_id, name, role, public_bytes(recipient.public_key()))
+
+
+def _complete_team(db: Db, data_dir: Path, school_id: uuid.UUID) -> None:
+    """A demo school made before the headteacher and chair joined the demo team gets them, in a new
+    keyring version signed with the demo trust key, so allegations can be tried there too."""
+    roles = {p["role"] for p in schools.list_people(db, school_id) if p["recipient_public_key"]}
+    missing = [(role, name) for role, name in DEMO_TEAM if role not in roles]
+    trust_path = demo_key_path(data_dir, "trust")
+    if not missing or not trust_path.exists():
+        return
+    trust = keyfiles.load(trust_path)
+    if any(demo_key_path(data_dir, role).exists() for role, _ in missing):
+        return  # a key file without its person: not a directory this code made; leave it as it is
+    for role, name in missing:
+        _add_member(db, data_dir, school_id, role, name)
+    keyrings.publish(db, school_id, keyring.sign(keyrings.draft(db, school_id), trust))
 
 
 def load_demo_key(data_dir: Path, role: str = "dsl"):

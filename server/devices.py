@@ -91,11 +91,13 @@ def list_devices(db: Db, school_id: uuid.UUID) -> list[dict]:
 
 
 def revoke(db: Db, key_id: str) -> bool:
-    """Marks a device revoked. Returns False if there is no such device or it was already revoked."""
+    """Marks a device revoked, and forgets its push subscription: a lost phone gets no more alerts.
+    Returns False if there is no such device or it was already revoked."""
     with db.write() as s:
         cursor = s.execute(
             "UPDATE devices SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL", [iso(), key_id]
         )
+        s.execute("DELETE FROM push_subscriptions WHERE device_key_id = ?", [key_id])
         return cursor.rowcount == 1
 
 

@@ -4,8 +4,10 @@ server, pulled by their recipients, never updated or deleted. Receipts and the a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from server import alerts, clock
 from server.clock import iso
 from server.db import Db
 from server.devices import Device
@@ -19,18 +21,28 @@ class Stored:
     record_id: uuid.UUID
     seq: int
     duplicate: bool
+    alert: alerts.Dispatch | None = None
 
 
-def push(db: Db, device: Device, batch: list[bytes]) -> list[Stored]:
+def push(db: Db, device: Device, batch: list[bytes], *, sender: alerts.Sender | None = None,
+         clock: Callable[[], float] = clock.now) -> list[Stored]:
     """Stores a batch atomically: every envelope is checked first, and one refusal stores none.
 
     The same record id with the same bytes is a no-op; with other bytes it is refused as a
-    conflict. When this returns, the transaction is on disk (synchronous=FULL).
+    conflict. When this returns, the transaction is on disk (synchronous=FULL). A new urgent
+    envelope gets its alert in the same transaction, and its pushes go to `sender` the moment the
+    commit returns (without a sender, the scheduler sends them when their lease runs out).
     """
     author = _public_key(db, device)
     checked = [(data, _check(i, data, device, author)) for i, data in enumerate(batch)]
+    now = clock()
     with db.write() as s:
-        return [_store(s, data, header) for data, header in checked]
+        stored = [_store(s, data, header, now) for data, header in checked]
+    durable_at = clock()
+    for result in stored:
+        if result.alert is not None and sender is not None:
+            sender.submit(alerts.with_durable_time(result.alert, durable_at))
+    return stored
 
 
 def _public_key(db: Db, device: Device):
@@ -55,7 +67,7 @@ def _check(index: int, data: bytes, device: Device, author) -> envelope.Header:
     return header
 
 
-def _store(s, data: bytes, header: envelope.Header) -> Stored:
+def _store(s, data: bytes, header: envelope.Header, now: float) -> Stored:
     rid = str(header.record_id)
     existing = s.execute("SELECT seq, data FROM envelopes WHERE record_id = ?", [rid]).fetchone()
     if existing:
@@ -73,7 +85,13 @@ def _store(s, data: bytes, header: envelope.Header) -> Stored:
         }
     ).last_pk
     s["envelope_recipients"].insert_all({"key_id": k.hex(), "seq": seq} for k in header.recipient_key_ids)
-    return Stored(header.record_id, seq, duplicate=False)
+    alert = None
+    if header.urgent:
+        alert = alerts.create_alert(
+            s, school_id=str(header.school_id), seq=seq, record_id=rid, author_key_id=header.author_key_id.hex(),
+            recipient_key_ids=[k.hex() for k in header.recipient_key_ids], now=now,
+        )
+    return Stored(header.record_id, seq, duplicate=False, alert=alert)
 
 
 def pull(db: Db, device: Device, after: int, limit: int) -> tuple[list[tuple[int, bytes]], bool]:
@@ -90,8 +108,11 @@ def pull(db: Db, device: Device, after: int, limit: int) -> tuple[list[tuple[int
     return [(seq, data) for seq, data in rows[:limit]], len(rows) > limit
 
 
-def record_receipts(db: Db, device: Device, record_ids: list[uuid.UUID]) -> None:
-    """The device's person has opened these records. Only a recipient of each may say so."""
+def record_receipts(db: Db, device: Device, record_ids: list[uuid.UUID], *,
+                    clock: Callable[[], float] = clock.now) -> None:
+    """The device's person has opened these records. Only a recipient of each may say so. Opening
+    an urgent note acknowledges its alert, in the same transaction: the escalation stops."""
+    now = clock()
     with db.write() as s:
         for rid in record_ids:
             row = s.execute(
@@ -104,8 +125,9 @@ def record_receipts(db: Db, device: Device, record_ids: list[uuid.UUID]) -> None
                 raise Refused("not_a_recipient", f"record {rid} is not addressed to you")
             s.execute(
                 "INSERT OR IGNORE INTO receipts (seq, person_id, opened_at) VALUES (?, ?, ?)",
-                [row[0], str(device.person_id), iso()],
+                [row[0], str(device.person_id), iso(now)],
             )
+            alerts.acknowledge(s, row[0], device.key_id, now)
 
 
 def statuses(db: Db, device: Device, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[bool, bool]]:

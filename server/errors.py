@@ -24,6 +24,7 @@ STATUS = {
     "invalid_key": 400,
     "invalid_proof": 400,
     "enrolment_code_invalid": 400,
+    "invalid_subscription": 400,
     # Authentication of a device's request.
     "unauthenticated": 401,
     "unknown_device": 401,

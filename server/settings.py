@@ -25,7 +25,18 @@ class Settings:
     enrol_per_minute: int = field(default_factory=lambda: int(_env("ENROL_PER_MINUTE", "10")))
     # Signed requests allowed per device per minute (a burst of as many).
     device_per_minute: int = field(default_factory=lambda: int(_env("DEVICE_PER_MINUTE", "600")))
+    # Who runs this server, for push services (the VAPID `sub` claim): a mailto: or https: URL they
+    # can reach if the server misbehaves. Say who you are in production.
+    vapid_subject: str = field(default_factory=lambda: _env("VAPID_SUBJECT", "mailto:lantern@localhost"))
+    # Accept http:// push endpoints, for a push service on a developer's machine or in the tests.
+    # Off in production: a real push service is https, and a team device should not be able to
+    # make the server post to plain-http addresses.
+    push_allow_http: bool = field(default_factory=lambda: _env("PUSH_ALLOW_HTTP", "") == "1")
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "lantern.db"
+
+    @property
+    def vapid_key_path(self) -> Path:
+        return self.data_dir / "vapid-private.pem"

@@ -139,3 +139,15 @@ class Client:
     def status(self, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, wire.RecordStatus]:
         answer = self._send("POST", "/api/v1/status", wire.StatusResponse, wire.RecordsRequest(record_ids=record_ids), signed=True)
         return {s.record_id: s for s in answer.statuses}
+
+    # Urgent alerts
+
+    def push_key(self) -> str:
+        """The server's VAPID public key (base64url), the applicationServerKey for subscribing."""
+        return self._send("GET", "/api/v1/push/key", wire.PushKey, None, signed=False).public_key
+
+    def subscribe_push(self, subscription: wire.PushSubscription) -> wire.SubscriptionState:
+        return self._send("POST", "/api/v1/push/subscriptions", wire.SubscriptionState, subscription, signed=True)
+
+    def unsubscribe_push(self) -> wire.SubscriptionState:
+        return self._send("DELETE", "/api/v1/push/subscriptions", wire.SubscriptionState, None, signed=True)

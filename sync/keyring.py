@@ -99,6 +99,28 @@ def verify(
     return payload
 
 
+# Who may read what is decided on the author's device from the keyring's roles (docs/protocol.md,
+# "The keyring"). pwa/lib/keyring.js routeRecipients is the same rule in JavaScript, and
+# tests/vectors/routing.json holds both to the same answers. An empty list means nobody can receive
+# the note: the author's device says so and seals nothing.
+
+
 def concern_recipients(payload: KeyringPayload) -> list[KeyringRecipient]:
     """Who reads a concern: the DSL and every deputy."""
     return [r for r in payload.recipients if r.role in ("dsl", "deputy_dsl")]
+
+
+def allegation_recipients(
+    payload: KeyringPayload, *, about_headteacher: bool, subject_person_id: uuid.UUID | None = None
+) -> list[KeyringRecipient]:
+    """Who reads an allegation against a member of staff: the headteacher, or the chair of governors
+    when it is about the headteacher (said so, or the person named is the headteacher); never the
+    person it is about, whatever their role."""
+    subject_is_head = any(r.person_id == subject_person_id and r.role == "headteacher" for r in payload.recipients)
+    role = "chair_of_governors" if about_headteacher or subject_is_head else "headteacher"
+    return [r for r in payload.recipients if r.role == role and r.person_id != subject_person_id]
+
+
+def people_recipients(payload: KeyringPayload, person_ids: list[uuid.UUID]) -> list[KeyringRecipient]:
+    """The same people as an earlier note (an addendum goes where its note went), by their current keys."""
+    return [r for r in payload.recipients if r.person_id in person_ids]

@@ -122,3 +122,46 @@ class RecordStatus(Strict):
 
 class StatusResponse(Strict):
     statuses: list[RecordStatus]
+
+
+# Urgent alerts by Web Push (docs/protocol.md, "Push subscriptions"; docs/alerts.md)
+
+# base64url as the Push API's PushSubscription.toJSON() writes it (unpadded; padding accepted).
+B64Url = r"[A-Za-z0-9_-]"
+MAX_ENDPOINT = 2048  # real push services' endpoints are a few hundred characters
+
+
+class PushKey(Strict):
+    # The VAPID public key: base64url (no padding) of the 65-byte P-256 point, which is what
+    # pushManager.subscribe() takes as its applicationServerKey.
+    public_key: str
+
+
+class PushSubscriptionKeys(Strict):
+    p256dh: Annotated[str, msgspec.Meta(pattern=f"^{B64Url}{{87}}=?$", description="the browser's P-256 point, base64url")]
+    auth: Annotated[str, msgspec.Meta(pattern=f"^{B64Url}{{22}}(==)?$", description="16 bytes, base64url")]
+
+
+class PushSubscription(Strict):
+    """The standard PushSubscription JSON, exactly as the browser's toJSON() gives it."""
+
+    endpoint: Annotated[
+        str, msgspec.Meta(min_length=10, max_length=MAX_ENDPOINT, pattern=r"^https?://[^\s/?#@]+/[^\s]*$")
+    ]
+    keys: PushSubscriptionKeys
+    # Sent by browsers (usually null) and ignored: the push service, not the server, expires it.
+    expirationTime: float | None = None  # noqa: N815 - the Push API's own spelling
+
+
+class SubscriptionState(Strict):
+    subscribed: bool
+
+
+class UrgentPush(Strict):
+    """The whole push payload: ids only. No name, no category, no words of the note, so nothing
+    personal reaches a push service or a lock screen; the device fetches and opens the note itself.
+    Every payload has the same length (two UUIDs), so its size says nothing either."""
+
+    type: Literal["urgent"]
+    alert_id: uuid.UUID
+    record_id: uuid.UUID

@@ -18,8 +18,11 @@ import pytest
 
 from server import devices, schools
 from server.db import Db
-from server.demo import demo_person, load_demo_key
+from server.demo import DEMO_TEAM, demo_person, load_demo_key
 from sync.client import Client
+
+
+DEMO_ROLES = {role for role, _ in DEMO_TEAM}
 
 
 def free_port() -> int:
@@ -55,7 +58,7 @@ class RunningServer:
         db = self.db()
         try:
             school_id = school_id or self.demo_school_id()
-            if role in ("dsl", "deputy_dsl") and school_id == self.demo_school_id():
+            if role in DEMO_ROLES and school_id == self.demo_school_id():
                 person_id = uuid.UUID(demo_person(db, school_id, role)["id"])
             else:
                 person_id = schools.add_person(db, school_id, f"Test {role}", role)
@@ -86,7 +89,8 @@ def start_server(
         [lantern, "serve", "--demo", "--port", str(port), "--data-dir", str(data_dir), *extra],
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
+        # http push endpoints: the tests' push service (tests/pushservice.py) is plain http on 127.0.0.1.
+        env={**os.environ, "LANTERN_PUSH_ALLOW_HTTP": "1", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20

@@ -81,3 +81,10 @@ def test_readme_commands_are_the_real_ones():
     assert "lantern serve --demo" in README and "http://127.0.0.1:8000/" in README
     for flag in ("--host", "--port", "--data-dir"):
         assert flag in README
+
+
+def test_every_screen_has_its_screenshots_in_the_readme():
+    from tests.browser.screens import SCREENS, VIEWPORTS
+
+    shots = [f"docs/screenshots/{screen}-{size}.png" for screen in SCREENS for size in VIEWPORTS]
+    assert [s for s in shots if not (ROOT / s).is_file() or f'src="{s}"' not in README] == []

@@ -127,10 +127,71 @@ def seed_m002_people_enrolment_keyring(db: sqlite_utils.Database, data_dir: Path
     ).lastrowid
     db.execute("INSERT INTO envelope_recipients (key_id, seq) VALUES (?, ?)", [key_id(dsl_public).hex(), seq])
     db.execute("INSERT INTO receipts (seq, person_id, opened_at) VALUES (?, ?, ?)", [seq, str(dsl), WHEN])
+    ctx.update(dsl=dsl, dsl_key=dsl_key, staff_device=device)
+
+
+def seed_m003_alerts(db: sqlite_utils.Database, data_dir: Path, ctx: dict) -> None:
+    """The DSL's phone subscribed to push, the school's own escalation policy, and an urgent note whose
+    alert was pushed, retried once and acknowledged, with its whole audit trail."""
+    school, dsl, device = ctx["other_school"], ctx["dsl"], ctx["staff_device"]
+    phone = keyfiles.new_key()
+    phone_id = key_id(phone.public_key()).hex()
+    db.execute(
+        """INSERT INTO devices (key_id, school_id, public_key, enrolled_at, person_id, label, revoked_at)
+           VALUES (?, ?, ?, ?, ?, 'DSL phone', NULL)""",
+        [phone_id, str(school), public_bytes(phone.public_key()), WHEN, str(dsl)],
+    )
+    db.execute(
+        """INSERT INTO push_subscriptions (device_key_id, school_id, endpoint, p256dh, auth, created_at)
+           VALUES (?, ?, 'https://push.example.invalid/send/seed', ?, ?, ?)""",
+        [phone_id, str(school), public_bytes(keyfiles.new_key().public_key()), bytes(range(16)), WHEN],
+    )
+    policy = ('{"steps":[{"after_seconds":0,"roles":["dsl"]},{"after_seconds":60,"roles":["dsl","headteacher"]}],'
+              '"repeat_every":600,"stop_after":3600}')
+    db.execute("INSERT INTO escalation_policies (school_id, policy, updated_at) VALUES (?, ?, ?)", [str(school), policy, WHEN])
+    data = envelope.seal(b"urgent note from the alerts era", school_id=school, record_id=uuid7(),
+                         recipients=[ctx["dsl_key"].public_key()], author=device, urgent=True)
+    record_id = str(envelope.parse(data).record_id)
+    author = key_id(device.public_key()).hex()
+    seq = db.execute(
+        """INSERT INTO envelopes (record_id, school_id, author_key_id, urgent, data, received_at)
+           VALUES (?, ?, ?, 1, ?, ?)""",
+        [record_id, str(school), author, data, WHEN],
+    ).lastrowid
+    db.execute("INSERT INTO envelope_recipients (key_id, seq) VALUES (?, ?)", [key_id(ctx["dsl_key"].public_key()).hex(), seq])
+    db.execute("INSERT INTO receipts (seq, person_id, opened_at) VALUES (?, ?, ?)", [seq, str(dsl), WHEN])
+    at = 1736933400.0
+    alert = str(uuid7())
+    db.execute(
+        """INSERT INTO alerts (id, school_id, seq, record_id, author_key_id, policy, widen, created_at, step,
+               next_due, acknowledged_at, acknowledged_by) VALUES (?, ?, ?, ?, ?, ?, 1, ?, 0, NULL, ?, ?)""",
+        [alert, str(school), seq, record_id, author, policy, at, at + 30, phone_id],
+    )
+    db.execute(
+        """INSERT INTO alert_deliveries (alert_id, step, device_key_id, state, attempts, next_attempt_at,
+               last_status, updated_at) VALUES (?, 0, ?, 'delivered', 2, NULL, 201, ?)""",
+        [alert, phone_id, at + 2],
+    )
+    trail = [
+        (at, "created", 0, None, None, "1 device: dsl"), (at, "queued", 0, phone_id, None, ""),
+        (at + 0.004, "durable", 0, None, None, ""),
+        (at + 0.005, "posted", 0, phone_id, None, "attempt 1"),
+        (at + 0.01, "retry_scheduled", 0, phone_id, 503, "HTTP 503; attempt 2 in 2 s"),
+        (at + 2, "posted", 0, phone_id, None, "attempt 2"), (at + 2.01, "delivered", 0, phone_id, 201, ""),
+        (at + 30, "acknowledged", 0, phone_id, None, "0 pending deliveries cancelled"),
+    ]
+    for when, kind, step, who, status, detail in trail:
+        db.execute(
+            """INSERT INTO alert_events (alert_id, at, kind, step, device_key_id, status, detail)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [alert, when, kind, step, who, status, detail],
+        )
 
 
 # Rows as each version's schema allowed them, written just after that migration ran.
-SEED_ROWS = {f.__name__.removeprefix("seed_"): f for f in (seed_m001_foundation, seed_m002_people_enrolment_keyring)}
+SEED_ROWS = {f.__name__.removeprefix("seed_"): f for f in (
+    seed_m001_foundation, seed_m002_people_enrolment_keyring, seed_m003_alerts,
+)}
 
 
 def build_at(version: int, data_dir: Path) -> None:

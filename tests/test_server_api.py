@@ -26,11 +26,14 @@ def test_demo_school_is_marked_demo_only(server):
     staff = server.enrolled("staff")
     payload = staff.accepted_payload()
     assert "DEMO ONLY" in payload.school_name
-    assert {r.role for r in payload.recipients} == {"dsl", "deputy_dsl"}
+    assert {r.role for r in payload.recipients} == {"dsl", "deputy_dsl", "headteacher", "chair_of_governors"}
     assert all("DEMO ONLY" in r.name for r in payload.recipients)
     assert [c.phone for c in payload.contacts][:2] == ["999", "101"]
     keys = sorted(p.name for p in (server.data_dir / "DEMO-ONLY-keys").glob("*.pem"))
-    assert keys == ["DEMO-ONLY-deputy_dsl.pem", "DEMO-ONLY-dsl.pem", "DEMO-ONLY-trust.pem"]
+    assert keys == [
+        "DEMO-ONLY-chair_of_governors.pem", "DEMO-ONLY-deputy_dsl.pem", "DEMO-ONLY-dsl.pem",
+        "DEMO-ONLY-headteacher.pem", "DEMO-ONLY-trust.pem",
+    ]
 
 
 def test_note_travels_to_the_team_and_the_database_holds_no_plaintext(server):

@@ -15,7 +15,19 @@ export function openDb() {
         db.createObjectStore("sent", { keyPath: "recordId" }); // acknowledged by the server
       }
     };
-    request.onsuccess = () => resolve(request.result);
+    request.onsuccess = () => {
+      const db = request.result;
+      // A newer version of the app (in another tab) needs to upgrade the database: let it, rather
+      // than leave it stuck. This tab's notes are already committed; its next write reopens nothing,
+      // so it asks to be reloaded.
+      db.onversionchange = () => {
+        db.close();
+        if (typeof document !== "undefined") document.dispatchEvent(new CustomEvent("lantern-db-closed"));
+      };
+      resolve(db);
+    };
+    // Another tab still holds the old version open; its onversionchange closes it, then this proceeds.
+    request.onblocked = () => {};
     request.onerror = () => reject(request.error);
   });
 }

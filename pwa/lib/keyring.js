@@ -125,11 +125,32 @@ export async function refreshKeyring(db, device, enrolment) {
   return acceptKeyring(db, enrolment, answer.body);
 }
 
-// The public keys (65-byte SEC1) a note must be sealed to. Only concerns exist so far: they go to
-// every DSL and deputy DSL. Allegations against staff will be routed by role and subject.
-export function recipientsFor(keyring, { allegation = false } = {}) {
-  if (allegation) throw new RangeError("allegations are not routed yet");
-  return keyring.content.recipients
-    .filter((r) => CONCERN_ROLES.indexOf(r.role) !== -1)
-    .map((r) => fromBase64(r.public_key));
+// Who may read a note, decided here from the keyring's roles (docs/protocol.md, "The keyring"), as
+// the keyring's recipient entries. `route` is one of:
+//   {kind: "concern"}: every DSL and deputy DSL;
+//   {kind: "allegation", aboutHead, subjectPersonId}: about a member of staff, to the headteacher, or
+//     to the chair of governors when it is about the headteacher (said, or because the person named
+//     is the headteacher); never to the person it is about, whatever their role;
+//   {kind: "people", personIds}: the same people as an earlier note (an addendum), by their current keys.
+// An empty answer means nobody can receive it: the caller says so and seals nothing.
+// sync/keyring.py's note_recipients is the same rule in Python; tests/vectors/routing.json holds both to it.
+export function routeRecipients(content, route) {
+  const all = content.recipients;
+  const same = (a, b) => typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
+  if (route.kind === "concern") return all.filter((r) => CONCERN_ROLES.indexOf(r.role) !== -1);
+  if (route.kind === "people") {
+    return all.filter((r) => route.personIds.some((id) => same(id, r.person_id)));
+  }
+  if (route.kind === "allegation") {
+    const subjectId = route.subjectPersonId || null;
+    const subjectIsHead = all.some((r) => same(r.person_id, subjectId) && r.role === "headteacher");
+    const role = route.aboutHead || subjectIsHead ? "chair_of_governors" : "headteacher";
+    return all.filter((r) => r.role === role && !same(r.person_id, subjectId));
+  }
+  throw new RangeError("unknown route: " + route.kind);
+}
+
+// The public keys (65-byte SEC1) a note must be sealed to; a concern when no route is given.
+export function recipientsFor(keyring, route = { kind: "concern" }) {
+  return routeRecipients(keyring.content, route).map((r) => fromBase64(r.public_key));
 }

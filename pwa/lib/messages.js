@@ -28,3 +28,22 @@ export function keyringWarning(code) {
   return "The server sent a list of the safeguarding team that this device cannot trust, so it was not used. "
     + `Your notes are still sealed to the team this device already knows. Tell your DSL. (${code})`;
 }
+
+function contactLine(content, kind) {
+  for (const c of content.contacts || []) if (c.kind === kind) return ` ${c.name}: ${c.phone}.`;
+  return "";
+}
+
+// Nothing was sealed, so nothing was sent: the person must know at once, and whom to tell instead.
+export function noRecipientsMessage(route, content) {
+  if (route.kind === "allegation") {
+    const who = route.aboutHead ? "chair of governors" : "headteacher";
+    return `Your school has not set up its ${who} in Lantern, so this note cannot be sealed to them and nothing was sent. `
+      + `Tell the ${who} yourself, or the local authority's designated officer (LADO).${contactLine(content, "lado")}`;
+  }
+  if (route.kind === "people") {
+    return "None of the people who could read that note can receive additions on this device now, so nothing was sent. "
+      + "Tell your DSL.";
+  }
+  return "This device knows no DSL to send notes to, so it cannot seal this note. Tell your Lantern administrator.";
+}

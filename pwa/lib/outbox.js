@@ -6,9 +6,15 @@ import { OfflineError, errorCode, signedFetch } from "./api.js";
 import { toBase64 } from "./bytes.js";
 import { getAll, requestValue, transaction } from "./db.js";
 
-export function enqueue(db, recordId, envelope) {
+// `meta` is what this device keeps beside the sealed note, and never its content: `recipients`, the
+// person ids it was sealed to (an addendum goes to the same people), and for an addendum `refersTo`,
+// the record it adds to. The envelope's header names the same recipients' keys in the clear anyway.
+export function enqueue(db, recordId, envelope, meta = {}) {
   return transaction(db, "outbox", "readwrite", (s) => {
-    s.outbox.add({ recordId, envelope, savedAt: new Date().toISOString() });
+    s.outbox.add({
+      recordId, envelope, savedAt: new Date().toISOString(),
+      recipients: meta.recipients || null, refersTo: meta.refersTo || null,
+    });
   });
 }
 
@@ -23,7 +29,7 @@ function acknowledge(db, item, seq) {
     // received: the server has it; opened: not yet (status.js learns that later).
     s.sent.put({
       recordId: item.recordId, savedAt: item.savedAt, seq, receivedAt: new Date().toISOString(),
-      received: true, opened: false,
+      received: true, opened: false, recipients: item.recipients || null, refersTo: item.refersTo || null,
     });
   });
 }

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import get, post
+from litestar.datastructures import State
 from litestar.params import JSONBody, Parameter
 
 from server import envelopes
@@ -22,9 +23,10 @@ from sync.wire import (
     security=SIGNED,
     responses=error_responses(400, 401, 403, 409, 413, 429),
 )
-def push(db: DbDep, device: DeviceDep, data: JSONBody[PushRequest]) -> PushResponse:
-    """Stores a batch of this device's envelopes, all or none. An answer means every one is on disk."""
-    stored = envelopes.push(db, device, data.envelopes)
+def push(db: DbDep, device: DeviceDep, state: State, data: JSONBody[PushRequest]) -> PushResponse:
+    """Stores a batch of this device's envelopes, all or none. An answer means every one is on disk;
+    an urgent one's alert is on its way to the team before the answer is."""
+    stored = envelopes.push(db, device, data.envelopes, sender=state.alert_sender)
     return PushResponse(
         results=[
             PushResult(record_id=s.record_id, seq=s.seq, status="duplicate" if s.duplicate else "stored")

@@ -181,6 +181,9 @@ def test_a_wrong_device_clock_delays_nothing(browser, server):
     assert answers[-2:] == [("GET", "/api/v1/keyring", 401), ("GET", "/api/v1/keyring", 200)]
 
     page.fill("#child", "Sam Example")
+    page.fill("#words", "Something the child said")
+    page.check("#category-neglect")
+    page.check("#about_staff_no")
     page.click("#save")
     page.wait_for_function("document.getElementById('received-count').textContent === '1'")
     assert ("POST", "/api/v1/envelopes", 200) in answers

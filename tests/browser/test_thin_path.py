@@ -23,9 +23,11 @@ def test_offline_note_reaches_the_dsl_sealed(browser, server):
 
     context.set_offline(True)
     page.fill("#child", "Sam Example")
-    page.fill("#incident_at", "2026-11-26T10:15")
+    page.fill("#incident_at", "2026-11-20T10:15")
     page.fill("#words", f"He said \"don't tell mum\" {MARKER}")
     page.fill("#seen", "A bruise on the left forearm")
+    page.check("#category-physical_abuse")
+    page.check("#about_staff_no")
     page.check("#urgent")
     page.click("#save")
     page.wait_for_function("document.getElementById('outbox-count').textContent === '1'")
@@ -69,11 +71,11 @@ def test_offline_note_reaches_the_dsl_sealed(browser, server):
 
     assert opened[0].header.urgent
     note = json.loads(opened[0].content)
-    assert note["type"] == "concern" and note["v"] == 1
+    assert note["type"] == "concern" and note["v"] == 2
     assert note["child"] == {"name": "Sam Example"}
     assert note["words"] == f"He said \"don't tell mum\" {MARKER}"
     assert note["seen"] == "A bruise on the left forearm"
-    assert note["incident_at"] == "2026-11-26T10:15"
+    assert note["incident_at"] == "2026-11-20T10:15"
     assert note["urgent"] is True
 
     for path in server.data_dir.glob("lantern.db*"):

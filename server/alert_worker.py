@@ -1,0 +1,165 @@
+"""The threads behind urgent alerts: a sender that posts pushes off the request path, and a scheduler
+that runs the escalation schedule (server/alerts.py) every second. Both start and stop with the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from server import alerts, clock
+from server.alerts import Delivery, Dispatch
+from server.db import Db
+from server.webpush import Outcome, Poster
+
+log = logging.getLogger("lantern")
+
+# Pushes go out side by side: a worker is busy until its push service answers (tens of ms on the
+# internet, more when it is slow), and a push must not wait for a free worker. A worker waiting on
+# a socket costs a thread's memory and no CPU, so there are many.
+WORKERS = 64
+TICK_SECONDS = 1.0
+MAX_BATCH = 500
+
+
+def post(poster: Poster, delivery: Delivery) -> Outcome:
+    """Posts one push. Never raises: a bug here must not lose the record of the attempt."""
+    try:
+        return poster.post(delivery.endpoint, delivery.p256dh, delivery.auth, delivery.payload())
+    except Exception as exc:  # the type only: a message could quote an endpoint
+        log.error("posting alert %s's push failed unexpectedly: %s", delivery.alert_id, type(exc).__name__)
+        return Outcome(None, None, error=type(exc).__name__)
+
+
+class BackgroundSender:
+    """Takes a dispatch from the request thread in microseconds (a queue put per push) and posts it
+    from a thread pool, so a request never waits on a push service.
+
+    Sending never waits on the database either: the workers only post, and hand each answer to one
+    recorder thread, which writes whatever has arrived in one transaction. Under load the database
+    lock is the busiest thing in the server, and a push must not queue behind a hundred commits.
+    """
+
+    def __init__(self, db: Db, poster: Poster, *, clock: Callable[[], float] = clock.now, workers: int = WORKERS) -> None:
+        self.db = db
+        self.poster = poster
+        self.clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lantern-push")
+        self._records: queue.SimpleQueue = queue.SimpleQueue()
+        self._recorder = threading.Thread(target=self._record_loop, name="lantern-push-recorder", daemon=True)
+        self._recorder.start()
+
+    def submit(self, dispatch: Dispatch) -> None:
+        try:
+            for delivery in dispatch.deliveries:
+                self._pool.submit(self._send, delivery)
+        except RuntimeError:  # shutting down: the deliveries stay queued and the next start sends them
+            log.warning("alert %s: the server is stopping; its pushes are sent at the next start", dispatch.alert_id)
+        if dispatch.durable_at is not None:
+            self._records.put(("durable", dispatch.alert_id, dispatch.durable_at))
+
+    def _send(self, delivery: Delivery) -> None:
+        outcome = post(self.poster, delivery)
+        self._records.put(("outcome", delivery, outcome, self.clock()))
+
+    def _record_loop(self) -> None:
+        while (item := self._records.get()) is not None:
+            batch = [item]
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = self._records.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._records.put(None)  # stop after this batch
+                    break
+                batch.append(more)
+            self._write(batch)
+
+    def _write(self, batch: list[tuple]) -> None:
+        try:
+            with self.db.write() as s:
+                for item in batch:
+                    _apply(s, item)
+        except Exception:
+            # One bad record must not take the others with it: write them one by one. What still
+            # fails leaves its delivery queued, and the scheduler sends it again when its lease ends.
+            for item in batch:
+                try:
+                    with self.db.write() as s:
+                        _apply(s, item)
+                except Exception as exc:
+                    log.error("recording a push for alert %s failed: %s", _alert_of(item), type(exc).__name__)
+
+    def close(self) -> None:
+        """Lets the pushes already leaving finish and records them; the rest stay queued in the
+        database, and the next start sends them (alerts.resume)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._records.put(None)
+        self._recorder.join(timeout=10)
+
+
+def _apply(s, item: tuple) -> None:
+    if item[0] == "durable":
+        alerts.record_durable(s, item[1], item[2])
+    else:
+        _, delivery, outcome, at = item
+        alerts.record_outcome(s, delivery, outcome, at)
+
+
+def _alert_of(item: tuple) -> str:
+    return item[1] if item[0] == "durable" else item[1].alert_id
+
+
+class InlineSender:
+    """Posts each push at once, in the caller's thread: for tests with a fake clock, and for tools."""
+
+    def __init__(self, db: Db, poster: Poster, *, clock: Callable[[], float] = clock.now) -> None:
+        self.db = db
+        self.poster = poster
+        self.clock = clock
+
+    def submit(self, dispatch: Dispatch) -> None:
+        for delivery in dispatch.deliveries:
+            outcome = post(self.poster, delivery)
+            with self.db.write() as s:
+                alerts.record_outcome(s, delivery, outcome, self.clock())
+        if dispatch.durable_at is not None:
+            with self.db.write() as s:
+                alerts.record_durable(s, dispatch.alert_id, dispatch.durable_at)
+
+
+class Scheduler:
+    """Resumes the schedule at start, then runs alerts.run_due every tick until stopped."""
+
+    def __init__(self, db: Db, sender: alerts.Sender, *, clock: Callable[[], float] = clock.now,
+                 tick: float = TICK_SECONDS) -> None:
+        self.db = db
+        self.sender = sender
+        self.clock = clock
+        self.tick = tick
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lantern-alert-scheduler", daemon=True)
+
+    def start(self) -> None:
+        resumed = alerts.resume(self.db, self.clock())
+        if resumed:
+            log.info("resuming %d unacknowledged urgent alerts", resumed)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                alerts.run_due(self.db, self.sender, self.clock())
+            except Exception as exc:  # keep ticking: the next tick retries whatever failed
+                log.error("alert scheduler: %s", type(exc).__name__)
+            if self._stop.wait(self.tick):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)

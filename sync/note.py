@@ -1,0 +1,165 @@
+"""A note's content, what an envelope carries sealed (docs/protocol.md, "Note content, version 2").
+
+`read` turns an opened envelope's content into a `Concern` or an `Addendum`, or raises `NoteError`.
+Readers ignore fields they do not know and accept every version from 1: versions only ever add fields
+(with defaults here), and a field never changes type. `check` is the staff app's rule that a bad record
+is hard to save (pwa/lib/note.js checkConcern), applied again by the reader.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from sync import keyring
+
+Fraction = Annotated[float, msgspec.Meta(ge=0, le=1)]
+
+# The values the staff app offers today (pwa/lib/categories.js, pwa/lib/bodymap.js). They are read as
+# plain strings, so a later version can add one without older readers refusing the whole note.
+CATEGORIES = (
+    "physical_abuse", "emotional_abuse", "sexual_abuse", "neglect", "fgm", "cse", "cce",
+    "radicalisation", "domestic_abuse", "honour_based_violence", "child_on_child", "sexting",
+    "serious_violence", "missing_education", "homelessness", "family_in_prison", "online_safety",
+    "send", "young_carer", "court_system", "other",
+)
+MARK_TYPES = ("bruise", "cut", "burn", "bite", "scratch", "swelling", "other")
+MARK_SIZES = ("under_1cm", "1_to_3cm", "3_to_6cm", "over_6cm")
+
+
+class Child(msgspec.Struct, kw_only=True, frozen=True):
+    name: str
+
+
+class Mark(msgspec.Struct, kw_only=True, frozen=True):
+    """One mark on the body map: x and y are fractions of the side's drawing, from its top left as
+    the viewer sees it (so on the front, the child's right is on the left)."""
+
+    side: Literal["front", "back"]
+    x: Fraction
+    y: Fraction
+    type: str
+    size: str = ""
+    colour: str = ""
+    description: str = ""
+    region: str = ""  # in words, from the drawing, for a reader without it ("left forearm")
+
+
+class FgmReport(msgspec.Struct, kw_only=True, frozen=True):
+    reported: bool
+    police_reference: str = ""
+
+
+class AboutStaff(msgspec.Struct, kw_only=True, frozen=True):
+    headteacher: bool
+    name: str = ""
+    person_id: uuid.UUID | None = None  # set when the person is in the keyring
+
+
+class Content(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
+    v: Annotated[int, msgspec.Meta(ge=1)]
+    recorded_at: str
+
+
+class Concern(Content, tag="concern"):
+    child: Child
+    incident_at: str = ""  # "YYYY-MM-DDTHH:MM", local time, as entered; "" when not given
+    place: str = ""
+    people_present: str = ""
+    words: str = ""
+    seen: str = ""
+    action_taken: str = ""
+    categories: list[str] = msgspec.field(default_factory=list)
+    category_other: str = ""
+    urgent: bool = False
+    body_map: list[Mark] = msgspec.field(default_factory=list)
+    fgm_report: FgmReport | None = None  # present when "fgm" is ticked
+    about_staff: AboutStaff | None = None  # present when it is an allegation against staff
+
+
+class Addendum(Content, tag="addendum"):
+    refers_to: uuid.UUID
+    text: str
+    urgent: bool = False
+
+
+Note = Concern | Addendum
+TYPES = ("concern", "addendum")
+
+
+class _Kind(msgspec.Struct):
+    type: str
+
+
+_decoder = msgspec.json.Decoder(Note)
+_kind = msgspec.json.Decoder(_Kind)
+
+
+class NoteError(ValueError):
+    """`code` is `malformed` (not a note's JSON), `unknown_type` (a kind of record this reader does
+    not know) or `incomplete` (a required answer is missing)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+def check(note: Note) -> list[str]:
+    """What is missing from a note, in words; empty when it is complete."""
+    problems = []
+    try:
+        datetime.fromisoformat(note.recorded_at.replace("Z", "+00:00"))
+    except ValueError:
+        problems.append("recorded_at is not an ISO 8601 time")
+    if isinstance(note, Addendum):
+        if not note.text.strip():
+            problems.append("an addendum needs text")
+        return problems
+    if not note.child.name.strip():
+        problems.append("the child's name is empty")
+    if note.v < 2:
+        return problems  # version 1 asked for nothing more
+    if not note.words.strip() and not note.seen.strip():
+        problems.append("neither what was said nor what was seen")
+    if not note.categories:
+        problems.append("no category")
+    if "other" in note.categories and not note.category_other.strip():
+        problems.append("'other' ticked without saying what")
+    if ("fgm" in note.categories) != (note.fgm_report is not None):
+        problems.append("an FGM concern needs its police report, and only an FGM concern has one")
+    if note.about_staff and not note.about_staff.headteacher and not (note.about_staff.name or note.about_staff.person_id):
+        problems.append("an allegation names no member of staff")
+    problems.extend(f"mark {i + 1} has no type" for i, m in enumerate(note.body_map) if not m.type)
+    return problems
+
+
+def read(content: bytes) -> Note:
+    """The note in an opened envelope's content; raises NoteError."""
+    try:
+        kind = _kind.decode(content).type
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise NoteError("malformed", str(exc)) from None
+    if kind not in TYPES:
+        raise NoteError("unknown_type", kind)
+    try:
+        note = _decoder.decode(content)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise NoteError("malformed", str(exc)) from None
+    problems = check(note)
+    if problems:
+        raise NoteError("incomplete", "; ".join(problems))
+    return note
+
+
+def expected_recipients(payload: keyring.KeyringPayload, concern: Concern) -> list[keyring.KeyringRecipient]:
+    """Whom a concern should have been sealed to under `payload`, by the protocol's routing rule: a
+    reader can compare this with the envelope's recipients."""
+    if concern.about_staff is None:
+        return keyring.concern_recipients(payload)
+    return keyring.allegation_recipients(
+        payload, about_headteacher=concern.about_staff.headteacher, subject_person_id=concern.about_staff.person_id
+    )
