@@ -1,6 +1,8 @@
 // The staff app: set up this device with a one-time code, record a note, seal it at once, keep it in
 // the outbox until the server has it, then show what became of it. Every step after set-up works
-// with no network.
+// with no network. Several people may record on one device, each as their own profile behind their
+// own PIN (lib/profiles.js, lib/lock-screen.js): what is on screen is always the unlocked person's,
+// and locking (the button, or IDLE_LOCK_MS without use) clears it from the page and from memory.
 
 import { OfflineError, errorCode, plainFetch } from "./lib/api.js";
 import { createBodyMapEditor } from "./lib/bodymap-editor.js";
@@ -10,22 +12,32 @@ import {
   buildCategories, clearErrors, describeRouting, fillStaffChoices, readConcern, routeOf, showContext, showErrors,
 } from "./lib/concern-form.js";
 import { openDb } from "./lib/db.js";
-import { loadOrCreateDevice, newDevice } from "./lib/device.js";
-import { EnrolError, codeFromHash, enrol, loadEnrolment } from "./lib/enrol.js";
+import { createDevice } from "./lib/device.js";
+import { createDrafts, isBlank, readFields, writeFields } from "./lib/drafts.js";
+import { EnrolError, codeFromHash, enrol } from "./lib/enrol.js";
 import { seal } from "./lib/envelope.js";
+import { createIdleLock } from "./lib/idle.js";
 import { KeyringError, loadKeyring, refreshKeyring, routeRecipients } from "./lib/keyring.js";
+import { createLockScreen } from "./lib/lock-screen.js";
 import { enrolMessage, keyringWarning, noRecipientsMessage } from "./lib/messages.js";
 import { addendumContent, checkAddendum, checkConcern, concernContent } from "./lib/note.js";
-import { enqueue, replay, waiting } from "./lib/outbox.js";
-import { findOwnNote, ownNotes, renderOwnNotes } from "./lib/own-notes.js";
+import { enqueue, waiting } from "./lib/outbox.js";
+import { COPY, findOwnNote, ownNotes, renderOwnNotes } from "./lib/own-notes.js";
+import { listProfiles } from "./lib/profiles.js";
+import { replayAll } from "./lib/replay.js";
+import { registerWorker, requestBackgroundSync } from "./lib/service-worker.js";
 import { pollStatus, sentCounts } from "./lib/status.js";
+import { sealLocal } from "./lib/vault.js";
+import { showUrgentCalls } from "./lib/call-list.js";
+import { enterTeam, syncTeam } from "./lib/team.js";
 
 const RETRY_MS = 30000;
 const $ = (id) => document.getElementById(id);
 const notes = (n) => (n === 1 ? "1 note" : `${n} notes`);
 
+// Only on a change: the status is a live region, and a rewrite of the same words is announced again.
 function say(text) {
-  $("status").textContent = text;
+  if ($("status").textContent !== text) $("status").textContent = text;
 }
 
 // Only on a change: an alert region re-announces whatever is written to it.
@@ -35,8 +47,7 @@ function warn(text) {
 
 // Redraws the list of this device's notes only when it changed, and puts the focus back where it
 // was: a redraw every 30 s must not pull the focus from under someone using the list.
-async function showOwnNotes(app) {
-  const items = await ownNotes(app.db);
+function showOwnNotes(app, items) {
   const signature = JSON.stringify(items);
   if (signature === app.notesShown) return;
   app.notesShown = signature;
@@ -50,43 +61,64 @@ async function showOwnNotes(app) {
   }
 }
 
-async function showCounts(app, lastReport) {
-  const items = await waiting(app.db);
-  const counts = await sentCounts(app.db);
+function statusText(items, report) {
+  const refused = items.filter((i) => i.refused);
+  if (refused.length) {
+    return `${notes(refused.length)} could not be delivered (${refused[0].refused}). They are kept on this device: tell your DSL.`;
+  }
+  if (items.length) return `Saved on this device. ${notes(items.length)} will be sent as soon as there is a network.`;
+  if (report && report.sent) return "Sent: the server has your note. Only the people it was sealed to can read it.";
+  return "Ready. Nothing is waiting to be sent.";
+}
+
+// The lock screen shows how many notes wait on the whole device, and nothing about them; everything
+// else here is the unlocked person's own: their counts, their notes, their messages.
+// Calls overlap (a save, a sync, the 30 s timer): each reads everything first and writes the screen
+// in one go, and only if no later call has started reading, so the counts and the status always
+// come from the same moment and never go back to an older one.
+async function showCounts(app, report) {
+  if (report !== undefined) app.lastReport = report;
+  const turn = (app.countsTurn = (app.countsTurn || 0) + 1);
+  const profile = app.profile;
+  const all = await waiting(app.db);
+  const counts = profile ? await sentCounts(app.db, profile.id) : null;
+  const own = profile ? await ownNotes(app.db, profile.id, app.key) : null;
+  if (turn !== app.countsTurn || app.profile !== profile) return; // a newer call, or locked meanwhile
+  $("device-waiting").textContent = String(all.length);
+  if (!profile) return; // the set-up or lock screen says what to do
+  const items = all.filter((i) => i.profileId === profile.id);
   $("outbox-count").textContent = String(items.length);
   $("received-count").textContent = String(counts.received);
   $("opened-count").textContent = String(counts.opened);
-  if (!app.enrolment) return; // the set-up screen says what to do
-  await showOwnNotes(app);
-  const refused = items.filter((i) => i.refused);
-  if (refused.length) {
-    say(`${notes(refused.length)} could not be delivered (${refused[0].refused}). They are kept on this device: tell your DSL.`);
-  } else if (items.length) {
-    say(`Saved on this device. ${notes(items.length)} will be sent as soon as there is a network.`);
-  } else if (lastReport && lastReport.sent) {
-    say("Sent: the server has your note. Only the people it was sealed to can read it.");
-  } else {
-    say("Ready. Nothing is waiting to be sent.");
-  }
+  const last = app.lastReport && app.lastReport.byProfile ? app.lastReport.byProfile[profile.id] : app.lastReport;
+  say(statusText(items, last));
+  showOwnNotes(app, own);
 }
 
 // Send what waits, learn what became of what was sent, and fetch the team's keyring: in that
 // order, because the notes matter most and each later step needs the network the first one found.
+// Every profile's waiting notes go, whoever is unlocked or nobody (each is signed by its own device
+// key, which needs no PIN); the status and keyring are the unlocked person's.
 async function sync(app) {
-  if (!app.enrolment) return;
-  const { db, device, enrolment } = app;
+  const { db } = app;
+  const profile = app.profile;
   let report = null;
   try {
-    report = await replay(db, device);
-    if (!report.offline) {
-      await pollStatus(db, device);
-      const held = await refreshKeyring(db, device, enrolment);
-      if (held) useKeyring(app, held);
+    report = await replayAll(db);
+    if (!report.offline && profile) {
+      await pollStatus(db, profile);
+      const held = await refreshKeyring(db, profile);
+      if (held && app.profile === profile) useKeyring(app, held);
       warn("");
     }
   } catch (e) {
     if (e instanceof KeyringError) warn(keyringWarning(e.code));
     else if (!(e instanceof OfflineError)) throw e;
+  }
+  // Still waiting: let the worker send it when the network is back, even with this tab closed.
+  if (report && (report.offline || report.transient)) requestBackgroundSync();
+  if (profile && app.profile === profile) {
+    await syncTeam({ db, device: profile.device, enrolment: profile.enrolment, keyring: app.keyring }); // the team's inbox; nothing for staff
   }
   await showCounts(app, report);
 }
@@ -106,31 +138,25 @@ function refuseEnrolment(code) {
   say("This device is not set up yet.");
 }
 
-// A key the server knows although this device is not enrolled with it is replaced by a new one; when
-// the refusal was only that (`conflict`: an earlier answer was lost), the code is tried again with it.
+// Each attempt enrols a key pair of its own, made for it: a key the server may have seen in an
+// attempt whose answer was lost is never offered again, and each person's notes carry their own key.
 async function enrolDevice(app, code) {
-  try {
-    return await enrol(app.db, app.device, code, deviceLabel());
-  } catch (e) {
-    if (!(e instanceof EnrolError) || !e.keyKnown) throw e;
-    app.device = await newDevice(app.db);
-    if (e.code !== "conflict") throw e;
-    return enrol(app.db, app.device, code, deviceLabel());
-  }
+  return enrol(app.db, await createDevice(), code, deviceLabel());
 }
 
-// Resolves true once enrolled; otherwise shows why not and resolves false.
+// Resolves with the new profile once enrolled; otherwise shows why not and resolves null.
 async function tryEnrol(app, code) {
   $("enrol-error").textContent = "";
   say("Setting up this device…");
   setBusy(true);
   try {
-    app.enrolment = await enrolDevice(app, code);
-    return true;
+    const profile = await enrolDevice(app, code);
+    app.profiles = await listProfiles(app.db);
+    return profile;
   } catch (e) {
     if (!(e instanceof EnrolError)) throw e;
     refuseEnrolment(e.code);
-    return false;
+    return null;
   } finally {
     setBusy(false);
   }
@@ -144,7 +170,7 @@ async function joinDemo(app) {
   } catch (e) {
     if (!(e instanceof OfflineError)) throw e;
     refuseEnrolment("offline");
-    return false;
+    return null;
   }
   if (answer.status === 200 && answer.body && typeof answer.body.code === "string") {
     return tryEnrol(app, answer.body.code);
@@ -152,13 +178,19 @@ async function joinDemo(app) {
   // This server has no demo school: stop offering one (focus goes to the code field).
   if (answer.status === 404) $("demo").hidden = true;
   refuseEnrolment(errorCode(answer));
-  return false;
+  return null;
 }
 
-function showEnrolment() {
-  $("school").textContent = "This device is not set up yet.";
+// The set-up screen: for the first person on this device, or for one more ("Add another person").
+function showEnrolment(app, { moveFocus = false } = {}) {
+  const another = app.profiles.length > 0;
+  $("school").textContent = another ? "Adding a person to this device." : "This device is not set up yet.";
+  $("enrol-heading").textContent = another ? "Add a person to this device" : "Set up this device";
+  $("enrol-back").hidden = !another;
   $("concern").hidden = true;
+  $("lock").hidden = true;
   $("enrol").hidden = false;
+  if (moveFocus) $("enrol-heading").focus();
   say("Enter the set-up code from your Lantern administrator.");
   // Offer the demo school only where the server has one (and never offline: joining needs the server).
   plainFetch("GET", "/api/v1/demo", null)
@@ -179,40 +211,175 @@ function formChanged(app) {
   const fields = readConcern(form, app.bodymap);
   showContext(form, fields);
   describeRouting(form, fields, app.keyring ? app.keyring.content : null);
+  showUrgentCalls($("urgent-calls"), fields, app.keyring); // whom to call, offline, once marked urgent
+  app.drafts.changed();
 }
 
-async function enterApp(app, { moveFocus }) {
-  $("school").textContent = app.enrolment.school.name;
+// --- Drafts (lib/drafts.js): the concern form, its body map, and an addition being written.
+
+function captureDraft(app) {
+  const fields = readFields($("concern"), $("mark-panel"));
+  const marks = app.bodymap.marks();
+  const addendum = app.addingTo
+    ? { refersTo: app.addingTo, text: $("addendum_text").value, urgent: $("addendum_urgent").checked }
+    : null;
+  if (isBlank(fields) && !marks.length && !addendum) return null;
+  return { concern: { fields, marks }, addendum };
+}
+
+// Not a live region: it changes as the person types, and they need not hear it each time.
+function showDraftState(app, state) {
+  document.body.dataset.draft = state;
+  const text = state === "kept" && app.profile ? "Your draft is kept on this device, encrypted, as you type." : "";
+  if ($("draft-status").textContent !== text) $("draft-status").textContent = text;
+}
+
+function restoreDraft(app, draft) {
+  if (!draft) return false;
+  const form = $("concern");
+  writeFields(form, draft.concern.fields);
+  app.bodymap.load(draft.concern.marks || []);
+  formChanged(app);
+  if (draft.addendum) {
+    openAddendum(app, draft.addendum.refersTo, { moveFocus: false });
+    $("addendum_text").value = draft.addendum.text;
+    $("addendum_urgent").checked = draft.addendum.urgent === true;
+  }
+  return true;
+}
+
+// --- Who is recording: unlocking, locking, adding a person.
+
+async function enterApp(app, profile, key, { moveFocus }) {
+  app.profile = profile;
+  app.key = key;
+  app.device = profile.device;
+  app.enrolment = profile.enrolment;
+  app.notesShown = null;
+  $("school").textContent = profile.enrolment.school.name;
+  $("session-name").textContent = profile.enrolment.person.name;
+  $("session").hidden = false;
+  app.lockScreen.hide();
   $("enrol").hidden = true;
+  $("counts").hidden = false;
   $("concern").hidden = false;
   $("notes").hidden = false;
   $("save").disabled = false;
-  const keyring = await loadKeyring(app.db);
+  const keyring = await loadKeyring(app.db, profile.id);
   if (keyring) useKeyring(app, keyring);
-  if (moveFocus) $("concern-heading").focus(); // the screen the person was on is gone
+  app.drafts.start(profile.id, key);
+  const restored = restoreDraft(app, await app.drafts.load());
+  app.idle.start();
+  if (moveFocus) $(app.addingTo ? "addendum-heading" : "concern-heading").focus(); // the screen the person was on is gone
+  if (restored) $("draft-status").textContent = "Your draft is back, as you left it. It is kept on this device, encrypted, as you type.";
+  document.dispatchEvent(new CustomEvent("lantern-unlocked", { detail: { profileId: profile.id } }));
+  await enterTeam({ db: app.db, device: app.device, enrolment: app.enrolment, keyring: app.keyring });
   await sync(app);
   document.body.dataset.ready = "yes";
 }
 
+// Clears everything of the person who was unlocked from the page and from the app's memory, after
+// keeping their draft (captured before anything is cleared), and shows the lock screen.
+async function lock(app, message) {
+  if (!app.profile) return;
+  const saved = app.drafts.stop();
+  app.idle.stop();
+  app.profile = null;
+  app.key = null;
+  app.device = null;
+  app.enrolment = null;
+  app.keyring = null;
+  app.notesShown = null;
+  app.lastReport = null;
+  app.addingTo = null;
+  // The team's side hides its inbox and forgets its key and any note it had open, as it does for
+  // anyone who is not on the team. Everything up to the first `await` below happens at once, so even
+  // a page being hidden (pagehide) is cleared before it can be frozen.
+  const teamLeft = enterTeam({ db: app.db, device: null, enrolment: null, keyring: null });
+  const form = $("concern");
+  form.reset();
+  clearErrors(form);
+  app.bodymap.clear();
+  $("addendum").reset();
+  clearErrors($("addendum"));
+  $("addendum-ref").textContent = "";
+  for (const id of ["routing", "context-status", "form-error", "addendum-error", "keyring-warning", "notes-list", "bodymap-status", "session-name", "draft-status"]) {
+    const node = $(id);
+    if (node) while (node.firstChild) node.removeChild(node.firstChild);
+  }
+  for (const id of ["outbox-count", "received-count", "opened-count"]) $(id).textContent = "0";
+  for (const id of ["concern", "addendum", "notes", "session", "counts"]) $(id).hidden = true;
+  $("save").disabled = true;
+  $("school").textContent = "Locked.";
+  document.dispatchEvent(new CustomEvent("lantern-locked"));
+  await teamLeft;
+  for (const id of ["concern", "addendum", "notes"]) $(id).hidden = true; // whatever the team's view put back
+  await showLock(app, { message, focus: true });
+  await saved;
+}
+
+async function showLock(app, { message = "", focus = false } = {}) {
+  app.profiles = await listProfiles(app.db);
+  $("enrol").hidden = true;
+  $("school").textContent = "Locked.";
+  await showCounts(app);
+  if (!app.lockScreen.show(app.profiles, { message, focus })) return;
+  say("Locked. Choose who you are, then type your PIN.");
+  document.body.dataset.ready = "locked";
+}
+
+// A person just enrolled chooses their PIN before anything else.
+function choosePin(app, profile) {
+  $("enrol").hidden = true;
+  $("school").textContent = profile.enrolment.school.name;
+  app.lockScreen.showPinSetup(profile);
+  say("Now choose a PIN.");
+  document.body.dataset.ready = "set-pin";
+}
+
 // Seals `content` at once to `people` (keyring recipient entries) and queues the envelope, with the
-// people's ids beside it so that an addendum can go to the same people. Plaintext never reaches
-// IndexedDB. Resolves with the new record's id.
-async function sealAndQueue(app, content, people, urgent, refersTo) {
+// author's own copy beside it (under their profile key: the content, and the people's ids, so that an
+// addendum can go to the same people). Plaintext never reaches IndexedDB. `who` is the person
+// unlocked when Save was pressed ({profile, key}): a lock meanwhile does not stop their save.
+// Resolves with the new record's id.
+async function sealAndQueue(app, who, content, people, urgent, refersTo) {
+  const { profile, key } = who;
   const recordId = uuidv7();
+  const recipients = people.map((r) => r.person_id);
+  const copy = await sealLocal(key, COPY, recordId, {
+    content: JSON.parse(new TextDecoder().decode(content)), recipients, refersTo: refersTo || null,
+  });
   const envelope = await seal({
     content,
-    schoolId: app.enrolment.school.id,
+    schoolId: profile.enrolment.school.id,
     recordId,
     recipients: people.map((r) => fromBase64(r.public_key)),
-    authorPrivateKey: app.device.privateKey,
-    authorPublicKeyRaw: app.device.publicKeyRaw,
+    authorPrivateKey: profile.device.privateKey,
+    authorPublicKeyRaw: profile.device.publicKeyRaw,
     urgent,
   });
-  await enqueue(app.db, recordId, envelope, { recipients: people.map((r) => r.person_id), refersTo });
+  await enqueue(app.db, { recordId, envelope, profileId: profile.id, copy });
+  requestBackgroundSync();
   return recordId;
 }
 
-async function save(app, form) {
+// No draft write may land after the note is queued (the same transaction deletes the whole draft);
+// then whatever is still on screen (a concern begun before an addition) is kept again.
+async function whileHoldingDrafts(app, step) {
+  await app.drafts.hold();
+  try {
+    await step({ profile: app.profile, key: app.key });
+  } finally {
+    app.drafts.release();
+    app.drafts.changed();
+  }
+}
+
+function save(app, form) {
+  return whileHoldingDrafts(app, (who) => saveConcern(app, who, form));
+}
+
+async function saveConcern(app, who, form) {
   $("form-error").textContent = "";
   const fields = readConcern(form, app.bodymap);
   const errors = checkConcern(fields);
@@ -221,7 +388,7 @@ async function save(app, form) {
     return;
   }
   clearErrors(form);
-  const keyring = await loadKeyring(app.db);
+  const keyring = await loadKeyring(app.db, who.profile.id);
   const routed = routeOf(fields, keyring.content);
   if (!routed) {
     // The person chosen left the keyring since the list was filled: ask again.
@@ -234,7 +401,7 @@ async function save(app, form) {
     $("form-error").textContent = noRecipientsMessage(routed.route, keyring.content);
     return;
   }
-  await sealAndQueue(app, concernContent(fields, routed.subject), people, fields.urgent, null);
+  await sealAndQueue(app, who, concernContent(fields, routed.subject, who.profile.enrolment), people, fields.urgent, null);
   form.reset();
   app.bodymap.clear();
   formChanged(app);
@@ -244,13 +411,14 @@ async function save(app, form) {
 
 // --- Additions: a saved note never changes; its author adds to it.
 
-function openAddendum(app, recordId) {
+function openAddendum(app, recordId, { moveFocus = true } = {}) {
   app.addingTo = recordId;
   $("addendum-ref").textContent = recordId;
   $("concern").hidden = true; // still in the page, as it was: nothing typed there is lost
   $("notes").hidden = true;
   $("addendum").hidden = false;
-  $("addendum-heading").focus();
+  if (moveFocus) $("addendum-heading").focus();
+  app.drafts.changed();
 }
 
 function closeAddendum(app) {
@@ -264,9 +432,14 @@ function closeAddendum(app) {
   const back = $("notes-list").querySelector(`[data-add-to="${app.addingTo}"]`);
   (back || $("notes-heading")).focus();
   app.addingTo = null;
+  app.drafts.changed();
 }
 
-async function saveAddendum(app, form) {
+function saveAddendum(app, form) {
+  return whileHoldingDrafts(app, (who) => saveAddition(app, who, form));
+}
+
+async function saveAddition(app, who, form) {
   $("addendum-error").textContent = "";
   const fields = { refersTo: app.addingTo, text: $("addendum_text").value.trim(), urgent: $("addendum_urgent").checked };
   const errors = checkAddendum(fields);
@@ -275,16 +448,16 @@ async function saveAddendum(app, form) {
     return;
   }
   clearErrors(form);
-  const original = await findOwnNote(app.db, fields.refersTo);
+  const original = await findOwnNote(app.db, who.profile.id, who.key, fields.refersTo);
   // Notes saved before this device kept their recipients were all concerns: the only route there was.
   const route = original && original.recipients ? { kind: "people", personIds: original.recipients } : { kind: "concern" };
-  const keyring = await loadKeyring(app.db);
+  const keyring = await loadKeyring(app.db, who.profile.id);
   const people = routeRecipients(keyring.content, route);
   if (!people.length) {
     $("addendum-error").textContent = noRecipientsMessage(route, keyring.content);
     return;
   }
-  await sealAndQueue(app, addendumContent(fields), people, fields.urgent, fields.refersTo);
+  await sealAndQueue(app, who, addendumContent(fields, who.profile.enrolment), people, fields.urgent, fields.refersTo);
   closeAddendum(app);
   await showCounts(app);
   sync(app);
@@ -301,17 +474,30 @@ function listen(app) {
     event.preventDefault();
     saveAddendum(app, event.target).catch((e) => { $("addendum-error").textContent = "Could not save: " + e.message; });
   });
+  $("addendum").addEventListener("input", () => app.drafts.changed());
+  $("addendum").addEventListener("change", () => app.drafts.changed());
   $("addendum-cancel").addEventListener("click", () => closeAddendum(app));
   $("notes-list").addEventListener("click", (event) => {
     const add = event.target.closest("[data-add-to]");
     if (add) openAddendum(app, add.getAttribute("data-add-to"));
   });
-  const enrolled = (ok) => (ok ? enterApp(app, { moveFocus: true }) : $("code").focus());
+  const enrolled = (profile) => (profile ? choosePin(app, profile) : $("code").focus());
   $("enrol-form").addEventListener("submit", (event) => {
     event.preventDefault();
     tryEnrol(app, $("code").value).then(enrolled);
   });
   $("demo-join").addEventListener("click", () => joinDemo(app).then(enrolled));
+  $("enrol-back").addEventListener("click", () => {
+    $("enrol-error").textContent = "";
+    $("code").value = "";
+    showLock(app, { focus: true });
+  });
+  $("lock-now").addEventListener("click", () => lock(app, ""));
+  // Leaving the page (another site, the tab closed or put in the back/forward cache) locks it: a
+  // page restored from that cache must not come back unlocked for whoever presses Back.
+  window.addEventListener("pagehide", () => lock(app, ""));
+  // A phone may discard a tab in the background without warning: keep the draft on the way out.
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") app.drafts.flush(); });
   window.addEventListener("online", () => sync(app));
   document.addEventListener("lantern-db-closed", () => {
     say("Lantern was updated in another tab. Reload this page to carry on: your saved notes are safe.");
@@ -319,33 +505,53 @@ function listen(app) {
   setInterval(() => sync(app), RETRY_MS);
 }
 
-// A link `/#enrol=<code>` enrols on opening. The hash is cleared afterwards either way, so the code
-// does not linger in the address bar or the history; if it failed, the code waits in the field.
+// A link `/#enrol=<code>` enrols on opening: the first person on this device, or one more. The hash
+// is cleared afterwards either way, so the code does not linger in the address bar or the history;
+// if it failed, the set-up screen stays, with the code waiting in the field. Resolves with the new
+// profile, "failed", or null when there was no link.
 async function enrolFromLink(app) {
   const code = codeFromHash(location.hash);
-  if (code === null) return;
-  if (!app.enrolment && !(await tryEnrol(app, code))) $("code").value = code;
+  if (code === null) return null;
   history.replaceState(null, "", location.pathname + location.search);
+  showEnrolment(app);
+  const profile = await tryEnrol(app, code);
+  if (profile) return profile;
+  $("code").value = code;
+  return "failed";
 }
 
 async function main() {
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js").catch(() => {});
-  }
+  registerWorker();
   const db = await openDb();
   await loadClock(db);
-  const app = { db, device: await loadOrCreateDevice(db), enrolment: await loadEnrolment(db), keyring: null };
+  // `profile`, `key`, `device`, `enrolment` and `keyring` are the unlocked person's, or null.
+  const app = { db, profiles: await listProfiles(db), profile: null, key: null, device: null, enrolment: null, keyring: null };
   buildCategories($("categories-list"));
   app.bodymap = createBodyMapEditor($("bodymap-editor"), { errorId: "bodymap-error", onChange: () => formChanged(app) });
+  app.drafts = createDrafts(db, () => captureDraft(app), {
+    onError: (e) => { $("form-error").textContent = "Your draft could not be kept on this device: " + e.message; },
+    onState: (state) => showDraftState(app, state),
+  });
+  app.idle = createIdleLock({ onIdle: () => lock(app, "Lantern locked itself after 5 minutes without use. Your draft is kept.") });
+  app.lockScreen = createLockScreen(db, {
+    onUnlocked: (profile, key) => enterApp(app, profile, key, { moveFocus: true }),
+    onAddPerson: () => showEnrolment(app, { moveFocus: true }),
+    // Enrolled, but the PIN was never chosen (the tab closed first, or the profile predates PINs).
+    onNeedsPin: (profile) => choosePin(app, profile),
+  });
   listen(app);
-  await showCounts(app);
-  if (!app.enrolment) showEnrolment();
-  await enrolFromLink(app);
-  if (app.enrolment) {
-    await enterApp(app, { moveFocus: false });
-  } else {
+  const linked = await enrolFromLink(app);
+  if (linked === "failed") {
+    document.body.dataset.ready = app.profiles.length ? "adding" : "not-enrolled";
+  } else if (linked) {
+    choosePin(app, linked);
+  } else if (!app.profiles.length) {
+    showEnrolment(app);
     document.body.dataset.ready = "not-enrolled";
+  } else {
+    await showLock(app);
   }
+  sync(app); // notes waiting from anyone go now, locked or not
 }
 
 main();

@@ -1,9 +1,12 @@
 // The service worker: keeps the app shell in a versioned cache so the app opens with no network, and
 // shows urgent alerts that arrive by Web Push. A classic script, not a module, so that it also runs
-// in browsers without module workers.
+// in browsers without module workers; where they exist, pwa/sw-module.js is the worker registered,
+// and it imports this file whole (so this must stay valid as a module too: no importScripts) and
+// adds sending the outbox on Background Sync.
 //
 // Updates (docs/architecture.md, "The app shell and updates"). Bump VERSION whenever a file in SHELL
-// changes; SHELL must list exactly the files in pwa/ (tests/test_docs.py checks). The browser fetches
+// changes, and the shell version named in sw-module.js with it; SHELL must list exactly the files in
+// pwa/ (tests/test_docs.py checks both). The browser fetches
 // sw.js on each navigation; when its bytes differ, the new worker caches the whole new shell under its
 // own name, takes over at once (skipWaiting, clients.claim) and deletes the older caches. Why taking
 // over at once cannot lose, block or break a note:
@@ -23,7 +26,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "6";
+const VERSION = "8";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",
@@ -41,20 +44,36 @@ const SHELL = [
   "/lib/bodymap-editor.js",
   "/lib/bodymap.js",
   "/lib/bytes.js",
+  "/lib/call-list.js",
   "/lib/categories.js",
   "/lib/clock.js",
   "/lib/concern-form.js",
   "/lib/db.js",
   "/lib/device.js",
+  "/lib/drafts.js",
   "/lib/enrol.js",
   "/lib/envelope.js",
   "/lib/hpke.js",
+  "/lib/idle.js",
+  "/lib/inbox.js",
   "/lib/keyring.js",
+  "/lib/lock-screen.js",
   "/lib/messages.js",
+  "/lib/note-reader.js",
+  "/lib/note-readout.js",
+  "/lib/note-view.js",
   "/lib/note.js",
   "/lib/outbox.js",
   "/lib/own-notes.js",
+  "/lib/profiles.js",
+  "/lib/push.js",
+  "/lib/recipient-key.js",
+  "/lib/replay.js",
+  "/lib/service-worker.js",
   "/lib/status.js",
+  "/lib/team.js",
+  "/lib/vault.js",
+  "/sw-module.js",
 ];
 
 self.addEventListener("install", (event) => {
@@ -142,4 +161,26 @@ self.addEventListener("notificationclick", (event) => {
   const data = event.notification.data || {};
   const recordId = typeof data.record_id === "string" && RECORD_ID.test(data.record_id) ? data.record_id : null;
   event.waitUntil(openAlert(recordId));
+});
+
+// The browser replaced or dropped this app's push subscription (it expired, or the push service
+// rotated it). The server only knows the old endpoint, and registering needs the device's signature,
+// whose key only a page uses: so this subscribes again with the same server key where the browser did
+// not already, and asks every open Lantern window to register the new subscription. With no window
+// open, the app registers it the next time it opens (pwa/lib/push.js renewAlerts).
+async function resubscribe(event) {
+  const old = event.oldSubscription;
+  if (!event.newSubscription && old && old.options && old.options.applicationServerKey) {
+    try {
+      await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: old.options.applicationServerKey });
+    } catch (e) {
+      // Permission withdrawn, or no push service: the page says so when it next opens.
+    }
+  }
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  for (const client of windows) client.postMessage({ type: "push-subscription-changed" });
+}
+
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil(resubscribe(event));
 });

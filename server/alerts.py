@@ -92,13 +92,20 @@ def create_alert(s, *, school_id: str, seq: int, record_id: str, author_key_id: 
     """Called by envelopes.push in the same transaction as the urgent envelope, so the alert is as
     durable as the note. Returns step 0's deliveries, for the caller to hand over once it commits."""
     policy = escalation.policy_in(s, school_id)
-    team = {r[0] for r in s.execute(
-        "SELECT key_id FROM recipients WHERE school_id = ? AND role IN ('dsl', 'deputy_dsl')", [school_id]
-    )}
     # Widen only a note sealed to the whole concern team. A note sealed more narrowly (an allegation,
     # to the headteacher or the chair alone) goes to its own recipients only, at every step: the
-    # author left the others out on purpose, and one of them may be its subject.
-    widen = bool(team) and team <= set(recipient_key_ids)
+    # author left the others out on purpose, and one of them may be its subject. People, not keys,
+    # are compared: a DSL may have several keys (one per device), and a staff device offline since
+    # the DSL's newest key joined the keyring seals a concern to the DSL's older keys only.
+    person = "COALESCE(person_id, key_id)"  # recipients rows from before people existed have no person
+    team = {r[0] for r in s.execute(
+        f"SELECT {person} FROM recipients WHERE school_id = ? AND role IN ('dsl', 'deputy_dsl')", [school_id]
+    )}
+    sealed = {r[0] for r in s.execute(
+        f"SELECT {person} FROM recipients WHERE school_id = ? AND key_id IN ({', '.join('?' * len(recipient_key_ids))})",
+        [school_id, *recipient_key_ids],
+    )}
+    widen = bool(team) and team <= sealed
     alert_id = str(uuid7())
     following = policy.offset(1)
     s.execute(

@@ -25,12 +25,13 @@ from server.routes.envelopes import pull, push, receipts, status
 from server.routes.health import healthz
 from server.routes.keyring import keyring
 from server.routes.push import push_key, subscribe, unsubscribe
+from server.routes.recipient_keys import register_recipient_key
 from server.settings import Settings
 from sync.wire import MAX_BODY
 
 ROUTES = [
     healthz, enrol, demo, demo_code, keyring, device_key, push, pull, receipts, status,
-    push_key, subscribe, unsubscribe,
+    push_key, subscribe, unsubscribe, register_recipient_key,
 ]
 
 
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State(
             {
                 "demo": settings.demo,
+                "data_dir": settings.data_dir,
                 "push_allow_http": settings.push_allow_http,
                 "enrol_limiter": RateLimiter(settings.enrol_per_minute, burst=settings.enrol_per_minute),
                 "device_limiter": RateLimiter(settings.device_per_minute, burst=settings.device_per_minute),

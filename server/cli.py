@@ -139,7 +139,10 @@ def trust_sign(args: argparse.Namespace) -> None:
     Path(args.out).write_bytes(msgspec.json.encode(signed))
     print(f"Signed keyring version {payload.version} for {payload.school_name}:")
     for r in payload.recipients:
-        print(f"  {r.role:<20} {r.name}")
+        # One line per key: a person with several devices has several. The start of the key id, as
+        # each team member's app shows its own, lets the signer check every key is a real device's.
+        short = " ".join(r.key_id[i:i + 4] for i in range(0, 16, 4))
+        print(f"  {r.role:<20} {r.name}  (key {short})")
     print(f"Written to {args.out}. The admin publishes it with `lantern admin keyring publish`.")
 
 
@@ -197,10 +200,17 @@ def person_add(db, args) -> None:
 
 
 def person_list(db, args) -> None:
-    from server import schools
+    from server import recipient_keys, schools
 
+    on_devices = recipient_keys.count_by_person(db, args.school)
     for p in schools.list_people(db, args.school):
-        print(f"{p['id']}  {p['role']:<20} {p['name']}{'  (recipient key)' if p['recipient_public_key'] else ''}")
+        keys = []
+        if p["recipient_public_key"]:
+            keys.append("recipient key")
+        if p["id"] in on_devices:
+            total, waiting = on_devices[p["id"]]
+            keys.append(f"{total} key{'' if total == 1 else 's'} made on devices, {waiting} not yet in the keyring")
+        print(f"{p['id']}  {p['role']:<20} {p['name']}{'  (' + '; '.join(keys) + ')' if keys else ''}")
 
 
 def contact_add(db, args) -> None:

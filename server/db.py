@@ -175,6 +175,25 @@ def m003_alerts(db: sqlite_utils.Database) -> None:
         )
 
 
+@migrations()
+def m004_recipient_keys(db: sqlite_utils.Database) -> None:
+    """Recipient keys made on team members' own devices (docs/protocol.md, "Recipient keys made on
+    the device"). One per device; a person may have several devices, so several keys. A key here is
+    only proposed: it reaches the keyring, and so the staff devices that seal notes, when the trust
+    key holder signs a draft that includes it (server/keyrings.py draft)."""
+    db.execute(
+        """CREATE TABLE recipient_keys (
+            key_id TEXT PRIMARY KEY,
+            school_id TEXT NOT NULL REFERENCES schools(id),
+            person_id TEXT NOT NULL REFERENCES people(id),
+            device_key_id TEXT NOT NULL UNIQUE REFERENCES devices(key_id),
+            public_key BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX recipient_keys_person ON recipient_keys (person_id, created_at)")
+
+
 class Db:
     """The one connection, shared by the server's threads behind a lock (datasette's single writer).
 

@@ -8,11 +8,12 @@ name, the key files' names and the README beside them.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from pathlib import Path
 
-from server import keyrings, schools
+from server import keyrings, recipient_keys, schools
 from server.db import Db
 from sync import keyfiles, keyring
 from sync.signing import public_bytes
@@ -33,7 +34,13 @@ DEMO_CONTACTS = (
     ("front_door", "Example front door: Hull Early Help and Safeguarding Hub (DEMO ONLY)", "01482 448879"),
     ("out_of_hours", "Example out-of-hours: Hull Emergency Duty Team (DEMO ONLY)", "01482 300304"),
     ("lado", "Example LADO (DEMO ONLY)", "01482 790933"),
+    # What staff call after 999 (and, for FGM, 101) when a note is urgent: the DSL's own phone. A
+    # number Ofcom keeps for drama (01632 960000 to 960999), so the demo never rings anyone.
+    ("dsl", "Demo DSL (DEMO ONLY)", "01632 960001"),
 )
+# DEMO ONLY: how many keys made on devices the demo keeps per person. Anyone with a demo code for the
+# demo DSL enrols as them, and each such browser proposes a key; an envelope holds at most 16.
+DEMO_KEYS_PER_PERSON = 3
 KEYS_DIR = "DEMO-ONLY-keys"
 WARNING = """DEMO ONLY. These are the private keys of the demo school's trust key and safeguarding team.
 They exist so that you can watch a note travel from a staff device to the DSL and be opened.
@@ -81,19 +88,42 @@ def _add_member(db: Db, data_dir: Path, school_id: uuid.UUID, role: str, name: s
 
 
 def _complete_team(db: Db, data_dir: Path, school_id: uuid.UUID) -> None:
-    """A demo school made before the headteacher and chair joined the demo team gets them, in a new
-    keyring version signed with the demo trust key, so allegations can be tried there too."""
+    """A demo school made before the headteacher and chair joined the demo team gets them, and one
+    made before a demo contact was added gets that contact, in a new keyring version signed with the
+    demo trust key, so allegations and the urgent call list can be tried there too."""
     roles = {p["role"] for p in schools.list_people(db, school_id) if p["recipient_public_key"]}
     missing = [(role, name) for role, name in DEMO_TEAM if role not in roles]
+    have = {(c["kind"], c["name"]) for c in schools.list_contacts(db, school_id)}
+    contacts = [c for c in DEMO_CONTACTS if (c[0], c[1]) not in have]
     trust_path = demo_key_path(data_dir, "trust")
-    if not missing or not trust_path.exists():
+    if not (missing or contacts) or not trust_path.exists():
         return
     trust = keyfiles.load(trust_path)
     if any(demo_key_path(data_dir, role).exists() for role, _ in missing):
         return  # a key file without its person: not a directory this code made; leave it as it is
     for role, name in missing:
         _add_member(db, data_dir, school_id, role, name)
+    for kind, name, phone in contacts:
+        schools.add_contact(db, school_id, kind, name, phone)
     keyrings.publish(db, school_id, keyring.sign(keyrings.draft(db, school_id), trust))
+
+
+# Two devices proposing keys at once would both draft the same next version; one at a time.
+_signing = threading.Lock()
+
+
+def sign_proposed_keys(db: Db, data_dir: Path, school_id: uuid.UUID, person_id: uuid.UUID) -> None:
+    """DEMO ONLY: signs the next keyring version with the demo trust key as soon as a demo team
+    member's device proposes its own recipient key, so that the staff devices seal to that browser's
+    key at their next sync, with nobody running `lantern trust sign`. A real school's trust key is
+    offline with its DSL and the server can never do this (docs/threat-model.md)."""
+    trust_path = demo_key_path(data_dir, "trust")
+    if not trust_path.exists():
+        return
+    with _signing:
+        recipient_keys.retire_oldest(db, person_id, DEMO_KEYS_PER_PERSON)
+        trust = keyfiles.load(trust_path)
+        keyrings.publish(db, school_id, keyring.sign(keyrings.draft(db, school_id), trust))
 
 
 def load_demo_key(data_dir: Path, role: str = "dsl"):

@@ -7,12 +7,14 @@ import uuid
 
 import msgspec
 
+from server import recipient_keys
 from server.clock import iso
 from server.db import Db
 from server.errors import Refused
-from server.schools import get_school, list_contacts, list_people
+from server.schools import TEAM_ROLES, get_school, list_contacts, list_people
 from sync import keyring as kr
 from sync import signing
+from sync.envelope import MAX_RECIPIENTS
 
 
 def current(db: Db, school_id: uuid.UUID) -> kr.SignedKeyring | None:
@@ -25,31 +27,66 @@ def current(db: Db, school_id: uuid.UUID) -> kr.SignedKeyring | None:
 
 
 def draft(db: Db, school_id: uuid.UUID) -> kr.KeyringPayload:
-    """The next version: every team member with a recipient key, and the school's contacts."""
+    """The next version: every key of every team member, and the school's contacts.
+
+    A team member's keys are the one an admin registered with the person (`lantern admin person add
+    --recipient-public-key`), if any, then one per enrolled device that made its own key
+    (server/recipient_keys.py), oldest first: one recipient entry per key, so that a note reaches the
+    DSL on each of their devices. A revoked device's key is left out."""
     school = get_school(db, school_id)
     if school is None:
         raise Refused("not_found", "no such school")
     held = current(db, school_id)
     version = msgspec.json.decode(held.payload, type=kr.KeyringPayload).version + 1 if held else 1
-    return kr.KeyringPayload(
+    payload = kr.KeyringPayload(
         v=1,
         school_id=school_id,
         school_name=school["name"],
         version=version,
         issued_at=iso(),
-        recipients=[
-            kr.KeyringRecipient(
-                key_id=signing.key_id(p["recipient_public_key"]).hex(),
-                person_id=uuid.UUID(p["id"]),
-                role=p["role"],
-                name=p["name"],
-                public_key=p["recipient_public_key"],
-            )
-            for p in list_people(db, school_id)
-            if p["recipient_public_key"]
-        ],
+        recipients=_recipients(db, school_id),
         contacts=[kr.Contact(kind=c["kind"], name=c["name"], phone=c["phone"]) for c in list_contacts(db, school_id)],
     )
+    _check_envelope_limit(payload)
+    return payload
+
+
+def _recipients(db: Db, school_id: uuid.UUID) -> list[kr.KeyringRecipient]:
+    on_devices = recipient_keys.proposed(db, school_id)
+    entries, seen = [], set()
+    for p in list_people(db, school_id):
+        if p["role"] not in TEAM_ROLES:
+            continue
+        keys = ([p["recipient_public_key"]] if p["recipient_public_key"] else []) + on_devices.get(p["id"], [])
+        for public_key in keys:
+            key_id = signing.key_id(public_key).hex()
+            if key_id in seen:  # a key twice would make every staff device refuse to seal
+                continue
+            seen.add(key_id)
+            entries.append(
+                kr.KeyringRecipient(
+                    key_id=key_id, person_id=uuid.UUID(p["id"]), role=p["role"], name=p["name"], public_key=public_key
+                )
+            )
+    return entries
+
+
+def _check_envelope_limit(payload: kr.KeyringPayload) -> None:
+    """An envelope holds at most 16 recipient keys (docs/envelope.md): a keyring whose concern team, or
+    headteacher or chair, holds more could not be sealed to, so it is refused here, not on a teacher's
+    device in the middle of a note."""
+    groups = {
+        "the DSL and deputies": kr.concern_recipients(payload),
+        "the headteacher": [r for r in payload.recipients if r.role == "headteacher"],
+        "the chair of governors": [r for r in payload.recipients if r.role == "chair_of_governors"],
+    }
+    for who, keys in groups.items():
+        if len(keys) > MAX_RECIPIENTS:
+            raise Refused(
+                "invalid_request",
+                f"{who} hold {len(keys)} keys, more than the {MAX_RECIPIENTS} a note can be sealed to: "
+                "revoke devices no longer used (lantern admin device revoke), then draft again",
+            )
 
 
 def publish(db: Db, school_id: uuid.UUID, signed: kr.SignedKeyring) -> kr.KeyringPayload:

@@ -98,6 +98,13 @@ class Client:
     def accepted_payload(self) -> keyring.KeyringPayload:
         return msgspec.json.decode(self.accepted_keyring.payload, type=keyring.KeyringPayload)
 
+    def register_recipient_key(self, public_key: bytes) -> wire.RecipientKeyState:
+        """Proposes a recipient public key this team device made (its private half stays here)."""
+        return self._send(
+            "POST", "/api/v1/recipient-keys", wire.RecipientKeyState, wire.RecipientKeyRequest(public_key=public_key),
+            signed=True,
+        )
+
     # Envelopes
 
     def seal(self, content: bytes, *, urgent: bool = False, record_id: uuid.UUID | None = None) -> bytes:

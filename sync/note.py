@@ -59,9 +59,19 @@ class AboutStaff(msgspec.Struct, kw_only=True, frozen=True):
     person_id: uuid.UUID | None = None  # set when the person is in the keyring
 
 
+class Author(msgspec.Struct, kw_only=True, frozen=True):
+    """Who wrote the note, as their device was enrolled: the person's id and name from the enrolment.
+    The envelope's signature says which device; this says which person, which matters on a tablet
+    several people share, each recording as their own profile with their own device key."""
+
+    person_id: uuid.UUID | None = None
+    name: str = ""
+
+
 class Content(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
     v: Annotated[int, msgspec.Meta(ge=1)]
     recorded_at: str
+    author: Author | None = None  # absent in notes from staff apps before profiles
 
 
 class Concern(Content, tag="concern"):

@@ -81,6 +81,17 @@ class DeviceKey(Strict):
     public_key: PublicKey
 
 
+class RecipientKeyRequest(Strict):
+    public_key: PublicKey
+
+
+class RecipientKeyState(Strict):
+    key_id: KeyIdHex
+    # Whether the school's current signed keyring holds it, so that staff devices seal to it. Until
+    # then it is only proposed: the trust key holder signs it into the next version.
+    in_keyring: bool
+
+
 class PushRequest(Strict):
     envelopes: Annotated[list[EnvelopeBytes], msgspec.Meta(min_length=1, max_length=MAX_BATCH)]
 

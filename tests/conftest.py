@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -41,6 +42,14 @@ class RunningServer:
     @property
     def database(self) -> Path:
         return self.data_dir / "lantern.db"
+
+    def query(self, sql: str, *args) -> list[tuple]:
+        """Rows read from the server's file, read-only, as a test looks at what the server stored."""
+        con = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
 
     def db(self) -> Db:
         """A second connection to the server's file, as the admin CLI would have."""
@@ -78,6 +87,12 @@ class RunningServer:
         return load_demo_key(self.data_dir, role)
 
 
+# Every server start_server started and stop_server has not stopped, by URL: a screen of
+# tests/browser/screens.py is given only the URL, and the team's screens need the server itself (a
+# one-time code for the demo DSL comes from its database).
+RUNNING: dict[str, RunningServer] = {}
+
+
 def start_server(
     data_dir: Path, *extra: str, env: dict[str, str] | None = None, port: int | None = None
 ) -> RunningServer:
@@ -99,7 +114,8 @@ def start_server(
             raise RuntimeError(f"server exited: {log.read_text()}")
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return RunningServer(url, data_dir, process, log)
+                RUNNING[url] = RunningServer(url, data_dir, process, log)
+                return RUNNING[url]
         except httpx.TransportError:
             pass
         time.sleep(0.05)
@@ -108,6 +124,7 @@ def start_server(
 
 
 def stop_server(server: RunningServer) -> None:
+    RUNNING.pop(server.url, None)
     server.process.terminate()
     try:
         server.process.wait(timeout=10)

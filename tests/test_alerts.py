@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from server import alerts, devices, envelopes, escalation, keyrings, schools, subscriptions, webpush
+from server import alerts, devices, envelopes, escalation, keyrings, recipient_keys, schools, subscriptions, webpush
 from server.alert_worker import InlineSender
 from server.db import Db, open_database
 from server.devices import Device
@@ -460,3 +460,30 @@ def test_policy_offsets():
     assert p.offset(25) == 7200 and p.offset(26) is None
     assert p.roles(0) == ("dsl", "deputy_dsl") and p.roles(9) == ("dsl", "deputy_dsl", "headteacher")
     assert escalation.parse(p.text(), p.repeat_every, p.stop_after) == p
+
+
+def test_a_concern_sealed_before_the_dsl_s_newest_key_still_widens(school, service, sender, clock):
+    """An alert widens only for a note sealed to the whole concern team: by person, not by key, so
+    a staff device that has not yet seen the DSL's new key (offline on a school trip) still counts."""
+    dsl = school.team["dsl"]
+    recipient_keys.register(school.db, dsl.device, public_bytes(keyfiles.new_key().public_key()))
+    keyrings.publish(school.db, school.id, keyring.sign(keyrings.draft(school.db, school.id), school.trust))
+    with school.db.read() as s:
+        assert s.execute("SELECT COUNT(*) FROM recipients WHERE role = 'dsl'").fetchone() == (2,)
+
+    data = school.seal("dsl", "deputy_dsl")  # the keyring before: the DSL's older key only
+    alert_id = push(school, data, sender, clock)
+    clock.advance(300)
+    alerts.run_due(school.db, sender, clock())
+    assert pushes(service, school)["headteacher"] == 1
+    with school.db.read() as s:
+        assert s.execute("SELECT widen FROM alerts WHERE id = ?", [alert_id]).fetchone() == (1,)
+
+    # An allegation, to the headteacher alone, is still never widened.
+    allegation = push(school, school.seal("headteacher"), sender, clock)
+    with school.db.read() as s:
+        assert s.execute("SELECT widen FROM alerts WHERE id = ?", [allegation]).fetchone() == (0,)
+    # The DSL's device with the newest key opens it all the same: its person is a recipient.
+    envelopes.record_receipts(school.db, dsl.device, [envelope.parse(data).record_id], clock=clock)
+    with school.db.read() as s:
+        assert s.execute("SELECT acknowledged_by FROM alerts WHERE id = ?", [alert_id]).fetchone() == (dsl.device.key_id,)

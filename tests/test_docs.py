@@ -75,6 +75,13 @@ def test_service_worker_precaches_exactly_the_app_files():
     assert shell - {"/"} == files
 
 
+def test_the_module_worker_names_the_shell_version():
+    """Chromium does not reliably update a module worker whose own bytes did not change (pwa/sw-module.js)."""
+    version = re.search(r'^const VERSION = "([^"]+)";$', (ROOT / "pwa" / "sw.js").read_text(), re.M).group(1)
+    named = re.search(r"^// Shell version: (\S+)$", (ROOT / "pwa" / "sw-module.js").read_text(), re.M).group(1)
+    assert named == version
+
+
 def test_readme_commands_are_the_real_ones():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "exec ./tests/run" in ci and "./tests/run" in README

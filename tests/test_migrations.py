@@ -136,6 +136,7 @@ def seed_m003_alerts(db: sqlite_utils.Database, data_dir: Path, ctx: dict) -> No
     school, dsl, device = ctx["other_school"], ctx["dsl"], ctx["staff_device"]
     phone = keyfiles.new_key()
     phone_id = key_id(phone.public_key()).hex()
+    ctx["dsl_phone"] = phone_id
     db.execute(
         """INSERT INTO devices (key_id, school_id, public_key, enrolled_at, person_id, label, revoked_at)
            VALUES (?, ?, ?, ?, ?, 'DSL phone', NULL)""",
@@ -188,9 +189,20 @@ def seed_m003_alerts(db: sqlite_utils.Database, data_dir: Path, ctx: dict) -> No
         )
 
 
+def seed_m004_recipient_keys(db: sqlite_utils.Database, data_dir: Path, ctx: dict) -> None:
+    """The DSL's phone made its own recipient key and proposed it; a draft would now include it."""
+    school, dsl, phone_id = ctx["other_school"], ctx["dsl"], ctx["dsl_phone"]
+    public = public_bytes(keyfiles.new_key().public_key())
+    db.execute(
+        """INSERT INTO recipient_keys (key_id, school_id, person_id, device_key_id, public_key, created_at)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        [key_id(public).hex(), str(school), str(dsl), phone_id, public, WHEN],
+    )
+
+
 # Rows as each version's schema allowed them, written just after that migration ran.
 SEED_ROWS = {f.__name__.removeprefix("seed_"): f for f in (
-    seed_m001_foundation, seed_m002_people_enrolment_keyring, seed_m003_alerts,
+    seed_m001_foundation, seed_m002_people_enrolment_keyring, seed_m003_alerts, seed_m004_recipient_keys,
 )}
 
 

@@ -58,6 +58,17 @@ def test_version_1_notes_still_read():
     assert n.v == 1 and n.categories == [] and n.body_map == [] and n.place == ""
 
 
+def test_each_note_names_its_author_and_notes_from_before_profiles_read_without_one():
+    person = uuid.uuid4()
+    author = {"person_id": str(person), "name": "Ms Example"}
+    n = note.read(encode({**FULL, "author": author}))
+    assert n.author == note.Author(person_id=person, name="Ms Example")
+    added = note.read(encode({"v": 2, "type": "addendum", "refers_to": str(uuid.uuid4()), "author": author,
+                              "recorded_at": "2026-11-26T11:00:00Z", "text": "More"}))
+    assert added.author.person_id == person
+    assert note.read(encode(FULL)).author is None
+
+
 def test_an_addendum():
     ref = uuid.uuid4()
     n = note.read(encode({"v": 2, "type": "addendum", "refers_to": str(ref), "recorded_at": "2026-11-26T11:00:00Z",

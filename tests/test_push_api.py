@@ -5,7 +5,6 @@ a restart that finds a push unsent, and the admin's view of the audit trail."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import time
 
@@ -37,13 +36,6 @@ def subscribed(server, service, role: str):
     return client, sub
 
 
-def query(server, sql: str, *args) -> list[tuple]:
-    con = sqlite3.connect(f"file:{server.database}?mode=ro", uri=True)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
-
 
 def wait_until(condition, timeout: float = 5.0):
     deadline = time.monotonic() + timeout
@@ -69,8 +61,8 @@ def test_an_urgent_note_reaches_each_subscribed_reader_once_within_a_second(serv
 
     # Exactly one push for each reader's device, nothing for the headteacher yet, and only for the
     # urgent note: the server queued no more than these three.
-    (alert_id,) = [r[0] for r in query(server, "SELECT id FROM alerts")]
-    wait_until(lambda: query(server, "SELECT state FROM alert_deliveries") == [("delivered",)] * 3)
+    (alert_id,) = [r[0] for r in server.query("SELECT id FROM alerts")]
+    wait_until(lambda: server.query("SELECT state FROM alert_deliveries") == [("delivered",)] * 3)
     assert [len(service.received(sub)) for _, sub in readers] == [1, 1, 1]
     assert service.received(head_sub) == []
     assert service.refused() == []
@@ -84,9 +76,9 @@ def test_an_urgent_note_reaches_each_subscribed_reader_once_within_a_second(serv
     # A reader opens it: the alert is acknowledged in the receipt's transaction, the author sees it.
     readers[2][0].receipts([record_id])
     assert staff.status([record_id])[record_id].opened
-    (acknowledged,) = query(server, "SELECT acknowledged_by, next_due FROM alerts")
+    (acknowledged,) = server.query("SELECT acknowledged_by, next_due FROM alerts")
     assert acknowledged == (envelope.key_id(readers[2][0].device.public_key()).hex(), None)
-    kinds = [k for (k,) in query(server, "SELECT kind FROM alert_events WHERE alert_id = ? ORDER BY id", alert_id)]
+    kinds = [k for (k,) in server.query("SELECT kind FROM alert_events WHERE alert_id = ? ORDER BY id", alert_id)]
     assert sorted(kinds) == sorted(["created", "durable", "acknowledged"] + ["queued", "posted", "delivered"] * 3)
     assert kinds[0] == "created" and kinds[-1] == "acknowledged"
 
@@ -124,7 +116,7 @@ def test_who_may_subscribe_and_what_a_subscription_must_be(server, service):
         answer = httpx.post(server.url + "/api/v1/push/subscriptions", content=content, headers=headers)
         assert (answer.status_code, answer.json()["error"]) == (400, code), body
         assert "Traceback" not in answer.text
-    assert query(server, "SELECT COUNT(*) FROM push_subscriptions") == [(0,)]
+    assert server.query("SELECT COUNT(*) FROM push_subscriptions") == [(0,)]
     assert httpx.post(server.url + "/api/v1/push/subscriptions", json=good).json()["error"] == "unauthenticated"
     # toJSON()'s own shape, expirationTime and all, is accepted.
     assert dsl.subscribe_push(msgspec.convert(good, wire.PushSubscription)).subscribed
@@ -167,15 +159,15 @@ def test_a_push_cut_off_by_a_crash_is_sent_after_restart_with_the_same_vapid_key
         server.process.kill()  # ...and the server dies before it learns what became of it
         server.process.wait()
         release.set()
-        assert query(server, "SELECT state FROM alert_deliveries") == [("queued",)]
+        assert server.query("SELECT state FROM alert_deliveries") == [("queued",)]
 
         server = start_server(data, port=int(server.url.rsplit(":", 1)[1]))
         got = service.wait_for(lambda r: len(r) == 2)
         assert got[0].json() == got[1].json()  # the same alert, sent again from the file
         assert httpx.get(server.url + "/api/v1/push/key").json()["public_key"] == public
         assert key_file.read_bytes() == key_bytes and os.stat(key_file).st_mode & 0o777 == 0o600
-        wait_until(lambda: query(server, "SELECT state FROM alert_deliveries") == [("delivered",)])
-        kinds = [k for (k,) in query(server, "SELECT kind FROM alert_events ORDER BY id") if k != "durable"]
+        wait_until(lambda: server.query("SELECT state FROM alert_deliveries") == [("delivered",)])
+        kinds = [k for (k,) in server.query("SELECT kind FROM alert_events ORDER BY id") if k != "durable"]
         assert kinds == ["created", "queued", "resumed", "posted", "delivered"]
         log = server.log.read_text()
         assert b"".join(key_bytes.splitlines()[1:-1]).decode()[:40] not in log.replace("\n", "")

@@ -305,6 +305,17 @@ export function createBodyMapEditor(root, { errorId, onChange }) {
       draw();
       changed();
     },
+    // Puts back marks as marks() gave them (a draft being restored), with none selected.
+    load(saved) {
+      marks = saved.map((m) => ({
+        side: m.side === "back" ? "back" : "front", x: Number(m.x) || 0, y: Number(m.y) || 0,
+        type: m.type || "", size: m.size || "", colour: m.colour || "", description: m.description || "",
+      }));
+      selected = -1;
+      pending = null;
+      panel.hidden = true;
+      draw();
+    },
     // Opens mark `index` at its first question, e.g. to show what a save refused.
     showMark(index) {
       pending = null;

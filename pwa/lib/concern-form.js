@@ -94,6 +94,13 @@ export function routeOf(fields, content) {
   };
 }
 
+// The keyring has one entry per key, and a person has a key on each of their devices: people are
+// named once.
+function onePerPerson(recipients) {
+  const seen = {};
+  return recipients.filter((r) => (seen[r.person_id] ? false : (seen[r.person_id] = true)));
+}
+
 const ROLE_NAMES = {
   dsl: "DSL", deputy_dsl: "deputy DSL", headteacher: "headteacher", chair_of_governors: "chair of governors",
 };
@@ -104,7 +111,7 @@ export function fillStaffChoices(form, content) {
   const chosen = select.value;
   while (select.firstChild) select.removeChild(select.firstChild);
   select.appendChild(el("option", { value: "" }, "Choose…"));
-  for (const r of content.recipients) {
+  for (const r of onePerPerson(content.recipients)) {
     if (r.role === "headteacher") continue;
     select.appendChild(el("option", { value: r.person_id }, `${r.name} (${ROLE_NAMES[r.role] || r.role})`));
   }
@@ -125,7 +132,7 @@ export function describeRouting(form, fields, content) {
   } else {
     const people = routeRecipients(content, routed.route);
     text = people.length
-      ? "Only these people will be able to read this note: " + people.map((r) => `${r.name} (${ROLE_NAMES[r.role] || r.role})`).join(", ") + "."
+      ? "Only these people will be able to read this note: " + onePerPerson(people).map((r) => `${r.name} (${ROLE_NAMES[r.role] || r.role})`).join(", ") + "."
       : "Nobody your school has set up in Lantern can receive this note. Tell the right person yourself, now.";
   }
   if (out.textContent !== text) out.textContent = text; // a live region: speak only on a change

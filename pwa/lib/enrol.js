@@ -5,8 +5,9 @@
 
 import { OfflineError, errorCode, plainFetch } from "./api.js";
 import { ascii, concat, equal, fromBase32, fromBase64, toBase32, toBase64 } from "./bytes.js";
-import { get, transaction } from "./db.js";
-import { KEYRING_KEY, KeyringError, checkKeyring } from "./keyring.js";
+import { get } from "./db.js";
+import { KeyringError, checkKeyring } from "./keyring.js";
+import { addProfile } from "./profiles.js";
 
 const ENROLMENT_KEY = "enrolment";
 const PROOF_LABEL = ascii("lantern-enrol-v1");
@@ -49,8 +50,9 @@ export function codeFromHash(hash) {
   }
 }
 
-// Resolves with the enrolment, or null when this device has none. Enrolments from before
-// protocol v1 (the demo's open enrolment) pinned no trust key: they do not count.
+// The one enrolment of a version 1 device, or null. Version 2 keeps enrolments in profiles
+// (pwa/lib/profiles.js) and moves this one into the first profile when it upgrades the database.
+// Enrolments from before protocol v1 (the demo's open enrolment) pinned no trust key: they do not count.
 export async function loadEnrolment(db) {
   const enrolment = await get(db, "settings", ENROLMENT_KEY);
   return enrolment && enrolment.trustPublicKeyRaw ? enrolment : null;
@@ -91,10 +93,12 @@ async function checkAnswer(body, device, fingerprint) {
   return { enrolment, keyring };
 }
 
-// Enrols `device` with `code`. Stores the enrolment and the keyring together, only once both are
-// checked, and resolves with the enrolment; otherwise stores nothing and throws an EnrolError whose
-// `code` is the server's error code or one of code_malformed, offline, bad_answer,
-// trust_key_mismatch, keyring_bad_signature, keyring_invalid.
+// Enrols `device` (a key pair not enrolled yet, pwa/lib/device.js createDevice) with `code`, for the
+// person the code was issued to. Stores a new profile holding the device key, the enrolment and the
+// keyring, only once all are checked, and resolves with the profile (pwa/lib/profiles.js), which has
+// no PIN yet; otherwise stores nothing and throws an EnrolError whose `code` is the server's error
+// code or one of code_malformed, offline, bad_answer, trust_key_mismatch, keyring_bad_signature,
+// keyring_invalid.
 export async function enrol(db, device, code, label) {
   const { secret, fingerprint } = parseCode(code);
   const proof = new Uint8Array(await crypto.subtle.sign(
@@ -123,10 +127,5 @@ export async function enrol(db, device, code, label) {
     if (e instanceof EnrolError) e.keyKnown = true;
     throw e;
   }
-  await transaction(db, "settings", "readwrite", (s) => {
-    s.settings.put(checked.enrolment, ENROLMENT_KEY);
-    // A keyring left from an earlier enrolment belongs to a trust key no longer pinned: replace it.
-    s.settings.put(checked.keyring, KEYRING_KEY);
-  });
-  return checked.enrolment;
+  return addProfile(db, device, checked.enrolment, checked.keyring);
 }

@@ -6,7 +6,11 @@ import { signedFetch } from "./api.js";
 import { ascii, concat, equal, fromBase64, toHex } from "./bytes.js";
 import { get, requestValue, transaction } from "./db.js";
 
-export const KEYRING_KEY = "keyring";
+// Each profile (pwa/lib/profiles.js) pinned its own trust key when it enrolled, so each keeps its
+// own keyring, under this key in `settings`.
+export function keyringKey(profileId) {
+  return "keyring:" + profileId;
+}
 const LABEL = ascii("lantern-keyring-v1");
 const ECDSA = { name: "ECDSA", namedCurve: "P-256" };
 const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" };
@@ -98,31 +102,34 @@ function refuseRollback(current, next) {
   }
 }
 
-export function loadKeyring(db) {
-  return get(db, "settings", KEYRING_KEY);
+export function loadKeyring(db, profileId) {
+  return get(db, "settings", keyringKey(profileId));
 }
 
-// Checks and stores a keyring for an enrolled device; throws KeyringError, storing nothing, when it
-// must be refused. Resolves with the keyring now held.
-export async function acceptKeyring(db, enrolment, signedKeyring) {
+// Checks and stores a keyring for an enrolled profile ({id, enrolment}); throws KeyringError,
+// storing nothing, when it must be refused. Resolves with the keyring now held.
+export async function acceptKeyring(db, profile, signedKeyring) {
+  const { enrolment } = profile;
   const next = await checkKeyring(enrolment.trustPublicKeyRaw, enrolment.school.id, signedKeyring);
+  const key = keyringKey(profile.id);
   // The version check reads and writes in one transaction, so two refreshes cannot interleave.
   return transaction(db, "settings", "readwrite", async (s) => {
-    const current = await requestValue(s.settings.get(KEYRING_KEY));
+    const current = await requestValue(s.settings.get(key));
     refuseRollback(current, next);
     if (current && current.version === next.version) return current;
-    s.settings.put(next, KEYRING_KEY);
+    s.settings.put(next, key);
     return next;
   });
 }
 
-// Asks the server for the school's current keyring. Resolves with the keyring now held, or null
-// when the server did not give one (the outbox reports refusals of the device itself); throws
-// KeyringError when the keyring it gave is refused, and OfflineError when there is no network.
-export async function refreshKeyring(db, device, enrolment) {
-  const answer = await signedFetch(device, "GET", "/api/v1/keyring", null);
+// Asks the server for the school's current keyring, as the profile ({id, device, enrolment}).
+// Resolves with the keyring now held, or null when the server did not give one (the outbox reports
+// refusals of the device itself); throws KeyringError when the keyring it gave is refused, and
+// OfflineError when there is no network.
+export async function refreshKeyring(db, profile) {
+  const answer = await signedFetch(profile.device, "GET", "/api/v1/keyring", null);
   if (answer.status !== 200) return null;
-  return acceptKeyring(db, enrolment, answer.body);
+  return acceptKeyring(db, profile, answer.body);
 }
 
 // Who may read a note, decided here from the keyring's roles (docs/protocol.md, "The keyring"), as

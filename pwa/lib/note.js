@@ -10,12 +10,20 @@ const FUTURE_SLACK_MS = 5 * 60 * 1000;
 
 const encode = (value) => new TextEncoder().encode(JSON.stringify(value));
 
+// Who wrote it, as their device was enrolled: {person_id, name} (docs/protocol.md, "Note content").
+// On a shared tablet each person records as their own profile, so this is the unlocked person.
+function authorOf(enrolment) {
+  return { person_id: enrolment.person.id, name: enrolment.person.name };
+}
+
 // `fields` is what concern-form.js reads: every text already trimmed; see checkConcern for the rest.
-// `subject` is {headteacher, personId, name} for an allegation about staff, or null.
-export function concernContent(fields, subject, now = new Date()) {
+// `subject` is {headteacher, personId, name} for an allegation about staff, or null. `enrolment` is
+// the author's (pwa/lib/enrol.js).
+export function concernContent(fields, subject, enrolment, now = new Date()) {
   const content = {
     v: CONTENT_VERSION,
     type: "concern",
+    author: authorOf(enrolment),
     child: { name: fields.child },
     incident_at: fields.incidentAt,
     recorded_at: now.toISOString(),
@@ -43,10 +51,11 @@ export function concernContent(fields, subject, now = new Date()) {
   return encode(content);
 }
 
-export function addendumContent(fields, now = new Date()) {
+export function addendumContent(fields, enrolment, now = new Date()) {
   return encode({
     v: CONTENT_VERSION,
     type: "addendum",
+    author: authorOf(enrolment),
     refers_to: fields.refersTo,
     recorded_at: now.toISOString(),
     text: fields.text,

@@ -1,35 +1,44 @@
 // The outbox: sealed envelopes waiting for the server. An envelope leaves it only when the server has
 // answered that it is stored (which means durable), so a sync that breaks off loses nothing and a
-// retry of an envelope the server already has is a harmless no-op.
+// retry of an envelope the server already has is a harmless no-op. Each waiting note belongs to the
+// profile that sealed it (pwa/lib/profiles.js) and is sent in a request signed by that profile's
+// device key, which needs no PIN: notes go out while their author is locked out or gone home.
 
 import { OfflineError, errorCode, signedFetch } from "./api.js";
 import { toBase64 } from "./bytes.js";
 import { getAll, requestValue, transaction } from "./db.js";
 
-// `meta` is what this device keeps beside the sealed note, and never its content: `recipients`, the
-// person ids it was sealed to (an addendum goes to the same people), and for an addendum `refersTo`,
-// the record it adds to. The envelope's header names the same recipients' keys in the clear anyway.
-export function enqueue(db, recordId, envelope, meta = {}) {
-  return transaction(db, "outbox", "readwrite", (s) => {
-    s.outbox.add({
-      recordId, envelope, savedAt: new Date().toISOString(),
-      recipients: meta.recipients || null, refersTo: meta.refersTo || null,
-    });
+// Queues a note just sealed, in one transaction with the author's own copy of it (`copy`, sealed
+// under their profile key by pwa/lib/vault.js) and the deletion of their draft: afterwards the note is
+// queued, kept for its author and no longer a draft, or, if anything failed, none of these.
+// Beside the envelope the outbox keeps only what replay needs, and when it was saved (the record
+// id, a UUIDv7, says that anyway); whom it was sealed to and what it adds to are in the copy.
+export function enqueue(db, { recordId, envelope, profileId, copy }) {
+  return transaction(db, ["outbox", "copies", "drafts"], "readwrite", (s) => {
+    s.outbox.add({ recordId, envelope, profileId, savedAt: new Date().toISOString() });
+    s.copies.put({ recordId, profileId, iv: copy.iv, data: copy.data });
+    s.drafts.delete(profileId);
   });
 }
 
-export async function waiting(db) {
-  const items = await getAll(db, "outbox");
+// What waits, oldest first: every profile's, or only `profileId`'s.
+export async function waiting(db, profileId) {
+  const items = (await getAll(db, "outbox")).filter((i) => profileId === undefined || i.profileId === profileId);
   return items.sort((a, b) => (a.savedAt < b.savedAt ? -1 : 1));
 }
 
 function acknowledge(db, item, seq) {
-  return transaction(db, ["outbox", "sent"], "readwrite", (s) => {
+  return transaction(db, ["outbox", "sent"], "readwrite", async (s) => {
+    // The page and the service worker may both have sent it: the first to hear back moves it, once,
+    // so a later status ("opened") is never overwritten by a second acknowledgement.
+    if (!(await requestValue(s.outbox.get(item.recordId)))) return;
     s.outbox.delete(item.recordId);
-    // received: the server has it; opened: not yet (status.js learns that later).
+    // received: the server has it; opened: not yet (status.js learns that later). A note from before
+    // profiles kept whom it was sealed to here, in the clear; it still does.
     s.sent.put({
-      recordId: item.recordId, savedAt: item.savedAt, seq, receivedAt: new Date().toISOString(),
-      received: true, opened: false, recipients: item.recipients || null, refersTo: item.refersTo || null,
+      recordId: item.recordId, profileId: item.profileId, savedAt: item.savedAt, seq,
+      receivedAt: new Date().toISOString(), received: true, opened: false,
+      recipients: item.recipients || null, refersTo: item.refersTo || null,
     });
   });
 }
@@ -42,13 +51,15 @@ function markRefused(db, item, error) {
   });
 }
 
-let running = null;
+const running = {};
 
-// One replay at a time; a call while one runs waits for it rather than sending twice in parallel.
-// `device` is {keyId, privateKey}: every push is a signed request.
-export function replay(db, device) {
-  if (!running) running = sendAll(db, device).finally(() => { running = null; });
-  return running;
+// Sends what `profile` ({id, device}) has waiting. One replay per profile at a time in this page or
+// worker; a call while one runs waits for it rather than sending twice in parallel.
+export function replay(db, profile) {
+  if (!running[profile.id]) {
+    running[profile.id] = sendAll(db, profile).finally(() => { delete running[profile.id]; });
+  }
+  return running[profile.id];
 }
 
 // Worth trying again later, as opposed to a refusal of this envelope or this device.
@@ -56,13 +67,13 @@ function isTransient(answer) {
   return answer.status === 429 || answer.status >= 500 || (answer.status === 401 && errorCode(answer) === "stale_request");
 }
 
-async function sendAll(db, device) {
-  const report = { sent: 0, refused: 0, offline: false };
-  for (const item of await waiting(db)) {
+async function sendAll(db, profile) {
+  const report = { sent: 0, refused: 0, offline: false, transient: false };
+  for (const item of await waiting(db, profile.id)) {
     if (item.refused) continue;
     let answer;
     try {
-      answer = await signedFetch(device, "POST", "/api/v1/envelopes", { envelopes: [toBase64(item.envelope)] });
+      answer = await signedFetch(profile.device, "POST", "/api/v1/envelopes", { envelopes: [toBase64(item.envelope)] });
     } catch (e) {
       if (!(e instanceof OfflineError)) throw e;
       report.offline = true; // no network: try again on the next trigger
@@ -74,6 +85,7 @@ async function sendAll(db, device) {
       await acknowledge(db, item, result ? result.seq : null);
       report.sent += 1;
     } else if (isTransient(answer)) {
+      report.transient = true;
       break; // the server is busy, failing, or our clock is still out: keep everything, try later
     } else {
       await markRefused(db, item, errorCode(answer));

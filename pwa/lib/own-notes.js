@@ -1,24 +1,51 @@
-// The list of notes this device has saved: when, its reference, and where it is, never what it says
-// (the content is sealed; re-reading one's own notes needs an unlock that comes later). A saved note
-// is never edited: each one offers "Add to this note", which writes an addendum that refers to it.
+// "Your notes on this device": the notes the unlocked person saved here, where each one is, and what
+// it says, read from their own copy (encrypted under their profile key: pwa/lib/vault.js), which only
+// their unlock opens. Nobody else's notes are listed, or could be read if they were. A saved note is
+// never edited: each one offers "Add to this note", which writes an addendum that refers to it.
 
-import { getAll } from "./db.js";
+import { getAllBy } from "./db.js";
+import { readableTime, renderNote } from "./note-readout.js";
+import { openLocal } from "./vault.js";
 
-// Waiting and sent notes together, newest first: {recordId, savedAt, refersTo, recipients, where}.
-export async function ownNotes(db) {
-  const waiting = (await getAll(db, "outbox")).map((item) => ({
-    recordId: item.recordId, savedAt: item.savedAt, refersTo: item.refersTo || null,
-    recipients: item.recipients || null, where: item.refused ? "refused" : "waiting",
-  }));
-  const sent = (await getAll(db, "sent")).map((item) => ({
-    recordId: item.recordId, savedAt: item.savedAt, refersTo: item.refersTo || null,
-    recipients: item.recipients || null, where: item.opened ? "opened" : item.received ? "received" : "sent",
-  }));
+export const COPY = "copy"; // the vault's kind for an own copy; its id is the record id
+
+// What the own copy of one note holds, besides the content: whom it was sealed to (person ids, so an
+// addendum goes to the same people) and, for an addendum, the record it adds to.
+async function openCopies(db, profileId, key) {
+  const opened = {};
+  for (const copy of await getAllBy(db, "copies", "profileId", profileId)) {
+    try {
+      opened[copy.recordId] = await openLocal(key, COPY, copy.recordId, copy);
+    } catch (e) {
+      opened[copy.recordId] = null; // not this key's: listed, not read
+    }
+  }
+  return opened;
+}
+
+// This profile's waiting and sent notes together, newest first:
+// {recordId, savedAt, where, refersTo, recipients, content (null when there is no copy)}.
+export async function ownNotes(db, profileId, key) {
+  const copies = await openCopies(db, profileId, key);
+  const describe = (item, where) => {
+    const copy = copies[item.recordId] || null;
+    return {
+      recordId: item.recordId, savedAt: item.savedAt, where,
+      // Notes saved before profiles kept these beside the envelope, in the clear.
+      refersTo: copy ? copy.refersTo || null : item.refersTo || null,
+      recipients: copy ? copy.recipients || null : item.recipients || null,
+      content: copy ? copy.content : null,
+    };
+  };
+  const waiting = (await getAllBy(db, "outbox", "profileId", profileId))
+    .map((item) => describe(item, item.refused ? "refused" : "waiting"));
+  const sent = (await getAllBy(db, "sent", "profileId", profileId))
+    .map((item) => describe(item, item.opened ? "opened" : item.received ? "received" : "sent"));
   return waiting.concat(sent).sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1));
 }
 
-export async function findOwnNote(db, recordId) {
-  for (const item of await ownNotes(db)) if (item.recordId === recordId) return item;
+export async function findOwnNote(db, profileId, key, recordId) {
+  for (const item of await ownNotes(db, profileId, key)) if (item.recordId === recordId) return item;
   return null;
 }
 
@@ -30,11 +57,7 @@ const WHERE = {
   opened: "Opened by the safeguarding team",
 };
 
-export function when(iso) {
-  const d = new Date(iso);
-  if (isNaN(d.getTime())) return iso;
-  return d.toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
-}
+export const when = readableTime;
 
 function el(name, attrs, text) {
   const node = document.createElement(name);
@@ -43,13 +66,23 @@ function el(name, attrs, text) {
   return node;
 }
 
-// Fills `list` (an <ol>) with `items`; each note gets an "Add to this note" button carrying its id.
+function titleOf(item) {
+  if (item.refersTo) return "Addition";
+  const child = item.content && item.content.child ? item.content.child.name : "";
+  return child ? `Note about ${child}` : "Note";
+}
+
+// Fills `list` (an <ol>) with `items`; each note gets "Read what you wrote" (its own copy, drawn when
+// opened) and, unless it is itself an addition, an "Add to this note" button carrying its id. Notes
+// whose copy was open stay open across a redraw.
 export function renderOwnNotes(list, items) {
+  const open = {};
+  for (const d of list.querySelectorAll("details[open][data-copy]")) open[d.getAttribute("data-copy")] = true;
   while (list.firstChild) list.removeChild(list.firstChild);
   for (const item of items) {
     const li = el("li", { class: "own-note", "data-record": item.recordId });
     const title = el("p", { class: "own-note-title" });
-    title.appendChild(el("strong", {}, item.refersTo ? "Addition" : "Note"));
+    title.appendChild(el("strong", {}, titleOf(item)));
     title.appendChild(document.createTextNode(` saved ${when(item.savedAt)}: ${WHERE[item.where]}.`));
     li.appendChild(title);
     const ref = el("p", { class: "own-note-ref" }, "Reference ");
@@ -59,6 +92,22 @@ export function renderOwnNotes(list, items) {
       ref.appendChild(el("code", {}, item.refersTo));
     }
     li.appendChild(ref);
+    if (item.content) {
+      const details = el("details", { class: "own-note-copy", "data-copy": item.recordId });
+      const summary = el("summary", {}, "Read what you wrote");
+      summary.appendChild(el("span", { class: "visually-hidden" }, `, saved ${when(item.savedAt)}`));
+      details.appendChild(summary);
+      const body = el("div", { class: "own-note-body" });
+      details.appendChild(body);
+      // Drawn when first opened: a long list stays light, and closed copies are not in the page.
+      const draw = () => { if (!body.firstChild) renderNote(body, item.content, { idPrefix: `own-${item.recordId}-` }); };
+      details.addEventListener("toggle", () => { if (details.open) draw(); });
+      if (open[item.recordId]) {
+        details.open = true;
+        draw();
+      }
+      li.appendChild(details);
+    }
     if (!item.refersTo) {
       const add = el("button", { type: "button", class: "secondary", "data-add-to": item.recordId }, "Add to this note");
       add.appendChild(el("span", { class: "visually-hidden" }, `, saved ${when(item.savedAt)}`));

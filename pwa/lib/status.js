@@ -3,7 +3,7 @@
 // which is what a member of staff needs to stop worrying, and nothing about who or what was decided.
 
 import { signedFetch } from "./api.js";
-import { getAll, requestValue, transaction } from "./db.js";
+import { getAllBy, requestValue, transaction } from "./db.js";
 
 const BATCH = 100; // the most record ids one status request may carry
 
@@ -16,10 +16,12 @@ function record(db, statuses) {
   });
 }
 
-// Asks about every sent note the team has not opened yet (an opened note stays opened). Throws
-// OfflineError when there is no network; a refusal leaves what is stored as it was.
-export async function pollStatus(db, device) {
-  const unopened = (await getAll(db, "sent")).filter((item) => !item.opened);
+// Asks about every note `profile` ({id, device}) sent that the team has not opened yet (an opened
+// note stays opened), as that profile: the server answers each device about its own notes only.
+// Throws OfflineError when there is no network; a refusal leaves what is stored as it was.
+export async function pollStatus(db, profile) {
+  const device = profile.device;
+  const unopened = (await getAllBy(db, "sent", "profileId", profile.id)).filter((item) => !item.opened);
   for (let i = 0; i < unopened.length; i += BATCH) {
     const recordIds = unopened.slice(i, i + BATCH).map((item) => item.recordId);
     const answer = await signedFetch(device, "POST", "/api/v1/status", { record_ids: recordIds });
@@ -28,8 +30,9 @@ export async function pollStatus(db, device) {
   }
 }
 
-export async function sentCounts(db) {
-  const sent = await getAll(db, "sent");
+// One profile's counts: they are that person's to see, once unlocked.
+export async function sentCounts(db, profileId) {
+  const sent = await getAllBy(db, "sent", "profileId", profileId);
   return {
     received: sent.filter((item) => item.received).length,
     opened: sent.filter((item) => item.opened).length,

@@ -68,6 +68,8 @@ def demo(db: DbDep, state: State) -> DemoSchool:
 def demo_code(db: DbDep, state: State, request: Request) -> DemoCode:
     """DEMO ONLY: a one-time code for a new demo staff member; 404 unless the server runs with --demo."""
     school = _demo_school(db, state)
-    person = schools.add_person(db, uuid.UUID(school["id"]), "Demo staff member (DEMO ONLY)", "staff")
+    # Numbered, so that people sharing a demo tablet can tell their profiles apart on its lock screen.
+    number = 1 + sum(1 for p in schools.list_people(db, uuid.UUID(school["id"])) if p["role"] == "staff")
+    person = schools.add_person(db, uuid.UUID(school["id"]), f"Demo staff member {number} (DEMO ONLY)", "staff")
     code = devices.issue_code(db, person, hours=1)
     return DemoCode(code=code.text(), link=code.link(str(request.base_url)))

@@ -10,6 +10,8 @@ import * as enrol from "/lib/enrol.js";
 import * as envelope from "/lib/envelope.js";
 import * as hpke from "/lib/hpke.js";
 import * as keyring from "/lib/keyring.js";
+import * as profiles from "/lib/profiles.js";
+import * as vault from "/lib/vault.js";
 
 const { fromHex, toHex } = bytes;
 
@@ -169,6 +171,6 @@ window.lantern = {
   bytes, hpke, envelope, importRecipient, hpkeKnownAnswer, openEnvelope,
   newDevice, deviceKeyExportable, sealWithDevice,
   api, clock, db, enrol, keyring, freshDb, freshApp, app: () => app, settings, stubFetch, takeRequests,
-  outcome,
+  outcome, profiles, vault, deviceModule,
 };
 window.harnessReady = true;

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page
 
-from tests.browser.staff_app import click_figure, fill_minimal, wait_count
+from tests.browser.staff_app import add_demo_person, click_figure, fill_minimal, lock, set_pin, wait_count, wait_ready
 
 # Phone and tablet, in CSS pixels: the smallest phone Lantern supports, and a school tablet.
 VIEWPORTS = {
@@ -34,12 +34,63 @@ def open_app(page: Page, url: str) -> None:
     page.locator("#demo").wait_for()  # shown once the server says it has a demo school
 
 
-def enrolled(page: Page, url: str) -> None:
-    """The concern form, empty, on a device enrolled in the demo school."""
+def choose_pin(page: Page, url: str) -> None:
+    """Just enrolled: the person chooses their PIN, here after a first try too easy to guess."""
     open_app(page, url)
     page.get_by_role("button", name="Join the demo school (DEMO ONLY)").click()
-    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    wait_ready(page, "set-pin")
+    page.fill("#new-pin", "123456")
+    page.fill("#new-pin-again", "123456")
+    page.get_by_role("button", name="Save my PIN").click()
+    page.locator("#new-pin-error:not(:empty)").wait_for()
     page.evaluate("window.scrollTo(0, 0)")
+
+
+def enrolled(page: Page, url: str) -> None:
+    """The concern form, empty, on a device enrolled in the demo school, its person unlocked."""
+    open_app(page, url)
+    page.get_by_role("button", name="Join the demo school (DEMO ONLY)").click()
+    set_pin(page)
+    page.evaluate("window.scrollTo(0, 0)")
+
+
+def lock_screen(page: Page, url: str) -> None:
+    """A tablet two people record on, locked, with a note of one of them waiting for a network."""
+    enrolled(page, url)
+    lock(page)
+    add_demo_person(page)
+    page.context.set_offline(True)
+    fill_minimal(page)
+    page.click("#save")
+    wait_count(page, "outbox-count", 1)
+    lock(page)
+    wait_count(page, "device-waiting", 1)
+    page.evaluate("window.scrollTo(0, 0)")
+
+
+def wrong_pin(page: Page, url: str) -> None:
+    """A wrong PIN: what happened, and how many tries are left."""
+    enrolled(page, url)
+    lock(page)
+    page.fill("#pin", "000111")
+    page.get_by_role("button", name="Unlock").click()
+    page.locator("#pin-error:not(:empty)").wait_for()
+    page.evaluate("window.scrollTo(0, 0)")
+
+
+def own_note(page: Page, url: str) -> None:
+    """Re-reading a note one saved: from one's own copy, behind one's own unlock."""
+    enrolled(page, url)
+    fill_minimal(page)
+    page.fill("#seen", "A bruise on the left forearm")
+    click_figure(page, "front", 0.25, 0.48)
+    page.check("#mark_type_bruise")
+    page.click("#mark_done")
+    page.click("#save")
+    wait_count(page, "received-count", 1)
+    page.get_by_text("Read what you wrote").first.click()
+    page.locator(".own-note-body .note-readout").wait_for()
+    show(page, "#notes-heading")
 
 
 def enrolment_error(page: Page, url: str) -> None:
@@ -115,6 +166,9 @@ def addendum(page: Page, url: str) -> None:
 SCREENS: dict[str, Callable[[Page, str], None]] = {
     "enrolment": open_app,
     "enrolment-error": enrolment_error,
+    "choose-pin": choose_pin,
+    "lock-screen": lock_screen,
+    "wrong-pin": wrong_pin,
     "concern-form": enrolled,
     "form-errors": form_errors,
     "form-guidance": form_guidance,
@@ -123,4 +177,11 @@ SCREENS: dict[str, Callable[[Page, str], None]] = {
     "saved-offline": saved_offline,
     "sent": sent,
     "addendum": addendum,
+    "own-note": own_note,
 }
+
+
+# The safeguarding team's screens and the urgent call list (tests/browser/team_screens.py).
+from tests.browser.team_screens import TEAM_SCREENS  # noqa: E402 - it extends SCREENS, defined above
+
+SCREENS.update(TEAM_SCREENS)

@@ -14,7 +14,7 @@ import pytest
 from sync import envelope, note
 from sync.envelope import EnvelopeError
 from tests.browser.staff_app import (
-    click_figure, database_bytes, fill_minimal, join_demo, mark_position, outbox_envelopes, wait_count,
+    click_figure, stored_bytes, fill_minimal, join_demo, mark_position, outbox_envelopes, unlock, wait_count,
 )
 
 MARKER = "teal-otter-5521"  # appears nowhere but in the notes these tests write
@@ -121,7 +121,7 @@ def test_a_full_note_with_a_body_map_recorded_offline_reaches_the_dsl_intact(bro
     assert "waiting to be sent" in page.inner_text("#notes-list")
 
     # Nothing the note says is anywhere in IndexedDB: only the sealed envelope.
-    stored = database_bytes(page)
+    stored = stored_bytes(page)
     for secret in (MARKER, "Robin Example", "climbing frame", "Ms Jones", "yellowing", "hungry"):
         assert secret.encode() not in stored
     [sealed] = outbox_envelopes(page)
@@ -130,7 +130,7 @@ def test_a_full_note_with_a_body_map_recorded_offline_reaches_the_dsl_intact(bro
     assert str(record_id) in page.inner_text("#notes-list")  # the list shows ids and times, not content
 
     page.reload()  # still offline: the app comes from the service worker, the note from IndexedDB
-    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    unlock(page)
     assert page.inner_text("#outbox-count") == "1"
     assert str(record_id) in page.inner_text("#notes-list")
 
@@ -138,12 +138,14 @@ def test_a_full_note_with_a_body_map_recorded_offline_reaches_the_dsl_intact(bro
     wait_count(page, "outbox-count", 0)
     wait_count(page, "received-count", 1)
     assert not page.errors
+    author = page.inner_text("#session-name")
     context.close()
 
     [(opened, n)] = open_as(server, "dsl")
     assert opened.header.record_id == record_id and opened.header.urgent
     assert set(opened.header.recipient_key_ids) == key_ids(server, "dsl", "deputy_dsl")
     assert isinstance(n, note.Concern) and n.v == 2
+    assert n.author is not None and n.author.name == author and n.author.person_id is not None
     assert n.child.name == "Robin Example"
     assert n.incident_at == "2026-11-20T10:15"
     assert n.recorded_at.endswith("Z") and n.recorded_at[:4] >= "2025"
@@ -336,9 +338,9 @@ def test_an_addition_refers_to_its_note_and_goes_to_the_same_people(browser, ser
     assert page.is_visible("#concern") and not page.is_visible("#addendum")
     assert page.evaluate("document.activeElement.dataset.addTo") == first
     listing = page.inner_text("#notes-list")
-    assert "Addition" in listing and MARKER not in listing
+    assert "Addition" in listing and MARKER not in listing  # the author's copy shows only when asked for
     assert page.get_by_role("button", name="Add to this note").count() == 1  # additions are not added to
-    assert MARKER.encode() not in database_bytes(page)
+    assert MARKER.encode() not in stored_bytes(page)
     context.close()
 
     notes = open_as(server, "headteacher")

@@ -1,11 +1,14 @@
 """Enrolment in the real page against the real server: by link, refused when the code names another
-trust key, and a keyring refused after enrolment (docs/protocol.md, "Enrolment" and "The keyring")."""
+trust key, and a keyring refused after enrolment (docs/protocol.md, "Enrolment" and "The keyring").
+Each enrolment is a profile of its own on the device (docs/staff-app.md), whose person then chooses a PIN."""
 
 from __future__ import annotations
 
 import base64
 
 import httpx
+
+from tests.browser.staff_app import set_pin, unlock, wait_ready
 
 SETTINGS_KEYS = """() => new Promise((resolve, reject) => {
     const r = indexedDB.open('lantern');
@@ -16,17 +19,40 @@ SETTINGS_KEYS = """() => new Promise((resolve, reject) => {
     };
 })"""
 
+# The enrolments on this device: one profile each, [{person, school}].
+PROFILES = """() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('lantern');
+    r.onerror = () => reject(r.error);
+    r.onsuccess = () => {
+        const q = r.result.transaction('profiles').objectStore('profiles').getAll();
+        q.onsuccess = () => {
+            r.result.close();
+            resolve(q.result.map((p) => ({ id: p.id, person: p.enrolment.person.name, school: p.enrolment.school.name })));
+        };
+    };
+})"""
+
+# The keyring the (only) profile holds.
 HELD_KEYRING = """() => new Promise((resolve, reject) => {
     const r = indexedDB.open('lantern');
     r.onerror = () => reject(r.error);
     r.onsuccess = () => {
-        const q = r.result.transaction('settings').objectStore('settings').get('keyring');
-        q.onsuccess = () => {
-            r.result.close();
-            resolve({ version: q.result.version, payload: Array.from(q.result.payload) });
+        const store = r.result.transaction('settings').objectStore('settings');
+        const keys = store.getAllKeys();
+        keys.onsuccess = () => {
+            const [key] = keys.result.filter((k) => String(k).startsWith('keyring:'));
+            const q = store.get(key);
+            q.onsuccess = () => {
+                r.result.close();
+                resolve({ version: q.result.version, payload: Array.from(q.result.payload) });
+            };
         };
     };
 })"""
+
+
+def keyrings_held(page) -> list[str]:
+    return [k for k in page.evaluate(SETTINGS_KEYS) if str(k).startswith("keyring")]
 
 
 def demo_code(server) -> dict:
@@ -41,15 +67,19 @@ def test_enrol_by_link(browser, server):
     context = browser.new_context()
     page = context.new_page()
     page.goto(issued["link"])
-    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    set_pin(page)
     assert "DEMO ONLY" in page.inner_text("#school")
     assert page.evaluate("location.hash") == ""  # the code does not linger in the address bar
     assert page.url == server.url + "/"
     assert page.is_visible("#concern") and not page.is_visible("#enrol")
-    assert {"device", "enrolment", "keyring"} <= set(page.evaluate(SETTINGS_KEYS))
+    [profile] = page.evaluate(PROFILES)
+    assert profile["school"] == page.inner_text("#school") and profile["person"] == page.inner_text("#session-name")
+    assert keyrings_held(page) == [f"keyring:{profile['id']}"]
 
-    page.reload()  # enrolled for good: no set-up screen again
-    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    page.reload()  # enrolled for good: no set-up screen again, but the lock screen
+    wait_ready(page, "locked")
+    assert not page.is_visible("#enrol") and not page.is_visible("#concern")
+    unlock(page)
     assert page.is_visible("#concern")
     context.close()
 
@@ -73,20 +103,20 @@ def test_code_naming_another_trust_key_is_refused(browser, server):
     assert page.evaluate("document.activeElement.id") == "code"
     assert page.evaluate("document.body.dataset.ready") == "not-enrolled"
     assert not page.is_visible("#concern")
-    keys = set(page.evaluate(SETTINGS_KEYS))
-    assert "enrolment" not in keys and "keyring" not in keys
+    assert page.evaluate(PROFILES) == [] and keyrings_held(page) == []
 
     # The server spent the code on that attempt: the true code now says so, and still stores nothing.
     page.get_by_label("Set-up code").fill(code)
     page.get_by_role("button", name="Set up this device").click()
     alert.filter(has_text="enrolment_code_used").wait_for()
-    keys = set(page.evaluate(SETTINGS_KEYS))
-    assert "enrolment" not in keys and "keyring" not in keys
+    assert page.evaluate(PROFILES) == [] and keyrings_held(page) == []
 
-    # The refused server saw this device's key, so the device made a new one: a new code enrols it.
+    # Every attempt uses a key pair of its own: a new code enrols this device.
     page.get_by_label("Set-up code").fill(demo_code(server)["code"])
     page.get_by_role("button", name="Set up this device").click()
-    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    wait_ready(page, "set-pin")
+    assert page.evaluate("document.activeElement.id") == "pin-setup-heading"
+    set_pin(page)
     assert page.evaluate("document.activeElement.id") == "concern-heading"
     context.close()
 
@@ -113,9 +143,10 @@ def test_enrolment_whose_answer_was_lost(browser, server):
     answers = []
     page.on("response", lambda r: answers.append((r.url.replace(server.url, ""), r.status)))
     page.get_by_role("button", name="Join the demo school (DEMO ONLY)").click()
-    page.wait_for_function("document.body.dataset.ready === 'yes'")
-    # The old key was refused as known already; a new one enrolled with the same code.
-    assert [a for a in answers if a[0] == "/api/v1/enrol"] == [("/api/v1/enrol", 409), ("/api/v1/enrol", 200)]
+    set_pin(page)
+    # The key the server saw is never offered again: a new one enrolled, at the first try.
+    assert [a for a in answers if a[0] == "/api/v1/enrol"] == [("/api/v1/enrol", 200)]
+    assert len(page.evaluate(PROFILES)) == 1
     context.close()
 
 
@@ -124,7 +155,7 @@ def test_refused_keyring_keeps_the_one_held_and_warns(browser, server):
     context = browser.new_context(service_workers="block")
     page = context.new_page()
     page.goto(demo_code(server)["link"])
-    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    set_pin(page)
     held = page.evaluate(HELD_KEYRING)
 
     def tampered(route):
@@ -161,7 +192,7 @@ def test_no_demo_school_hides_the_demo_button(browser, server):
     page.locator("#enrol-error").filter(has_text="no_demo_school").wait_for()
     assert not page.is_visible("#demo-join")
     assert page.evaluate("document.activeElement.id") == "code"
-    assert "enrolment" not in set(page.evaluate(SETTINGS_KEYS))
+    assert page.evaluate(PROFILES) == []
     context.close()
 
 
@@ -169,14 +200,14 @@ def test_a_wrong_device_clock_delays_nothing(browser, server):
     context = browser.new_context(service_workers="block")
     page = context.new_page()
     page.goto(demo_code(server)["link"])
-    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    set_pin(page)
 
     # From the next load on, the tablet's clock is three hours slow; the offset it knows is ~0.
     context.add_init_script("(() => { const real = Date.now; Date.now = () => real() - 3 * 3600 * 1000; })()")
     answers = []
     page.on("response", lambda r: answers.append((r.request.method, r.url.replace(server.url, ""), r.status)))
     page.reload()
-    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    unlock(page)
     # The first signed request was refused as stale and went again at once, on the server's time.
     assert answers[-2:] == [("GET", "/api/v1/keyring", 401), ("GET", "/api/v1/keyring", 200)]
 

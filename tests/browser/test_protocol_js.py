@@ -197,13 +197,13 @@ def accept_all(page, trust_public: bytes, steps: list, school: str = SCHOOL) -> 
     return page.evaluate(
         """async ([trustHex, school, steps]) => {
             const db = await lantern.freshDb();
-            const enrolment = { school: { id: school }, trustPublicKeyRaw: lantern.bytes.fromHex(trustHex) };
+            const profile = { id: "a-profile", enrolment: { school: { id: school }, trustPublicKeyRaw: lantern.bytes.fromHex(trustHex) } };
             const out = [];
             for (const step of steps) {
-                const r = await lantern.outcome(() => lantern.keyring.acceptKeyring(db, enrolment, step));
+                const r = await lantern.outcome(() => lantern.keyring.acceptKeyring(db, profile, step));
                 out.push(r.error || r.value.version);
             }
-            const held = await lantern.keyring.loadKeyring(db);
+            const held = await lantern.keyring.loadKeyring(db, profile.id);
             return { out, held: held && held.version, payload: held && lantern.bytes.toBase64(held.payload),
                      recipients: held && lantern.keyring.recipientsFor(held).map(lantern.bytes.toHex) };
         }""",
@@ -281,10 +281,12 @@ def run_enrol(page, code: str, answers: list) -> dict:
             lantern.stubFetch(answers);
             const a = lantern.app();
             const result = await lantern.outcome(() => lantern.enrol.enrol(a.db, a.device, code, "Test tablet")
-                .then((e) => e.school.name));
-            const s = await lantern.settings();
-            return { result, requests: lantern.takeRequests(), enrolment: !!s.enrolment, keyring: !!s.keyring,
-                     loaded: !!(await lantern.enrol.loadEnrolment(a.db)) };
+                .then((p) => p.enrolment.school.name));
+            // One profile per enrolment, holding this device key, with its keyring beside it.
+            const profiles = await lantern.db.getAll(a.db, "profiles");
+            const keyring = profiles.length ? await lantern.keyring.loadKeyring(a.db, profiles[0].id) : null;
+            return { result, requests: lantern.takeRequests(), enrolment: profiles.length === 1, keyring: !!keyring,
+                     loaded: profiles.length === 1 && profiles[0].device.keyId === a.device.keyId && !profiles[0].lock };
         }""",
         [code, answers],
     )

@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.browser.staff_app import DUMP_DB, fill_minimal, join_demo, wait_count
+from tests.browser.staff_app import DUMP_DB, fill_minimal, join_demo, unlock, wait_count
 from tests.conftest import start_server, stop_server
 
 PWA = Path(__file__).resolve().parents[2] / "pwa"
@@ -127,29 +127,32 @@ def test_an_update_replaces_the_shell_and_keeps_the_queued_note(browser, tmp_pat
         # The new version: another VERSION, and a changed page, so the test can tell which it gets.
         new_version = version_of(sw) + "-next"
         (pwa / "sw.js").write_text(sw.replace(f'const VERSION = "{version_of(sw)}";', f'const VERSION = "{new_version}";'))
+        module_worker = (pwa / "sw-module.js").read_text()  # names the version too (tests/test_docs.py)
+        (pwa / "sw-module.js").write_text(module_worker.replace(f"// Shell version: {version_of(sw)}", f"// Shell version: {new_version}"))
         index = (pwa / "index.html").read_text()
         (pwa / "index.html").write_text(index.replace("<title>", '<meta name="lantern-deploy" content="next">\n  <title>', 1))
         new_cache = f"lantern-shell-v{new_version}"
 
         # The network is back for the shell but not yet for the API, so the note is still queued
         # while the new worker installs, takes over and deletes the old cache.
-        page.route("**/api/**", lambda route: route.abort("internetdisconnected"))
+        # context.route, not page.route: the service worker sends waiting notes itself, whenever it starts.
+        context.route("**/api/**", lambda route: route.abort("internetdisconnected"))
         context.set_offline(False)
         page.reload()
-        page.wait_for_function("document.body.dataset.ready === 'yes'")
+        unlock(page)
         wait_for_caches(page, [new_cache])
         assert len(page.evaluate(DUMP_DB)["outbox"]) == 1
         assert set(page.evaluate(CACHED_PATHS, new_cache)) == shell_paths(sw)
         assert 'content="next"' in page.evaluate(CACHED_TEXT, [new_cache, "/index.html"])
 
         page.reload()  # the next opening runs the new shell, from the new cache
-        page.wait_for_function("document.body.dataset.ready === 'yes'")
+        unlock(page)
         assert page.evaluate("document.querySelector('meta[name=lantern-deploy]') !== null")
         assert page.evaluate("navigator.serviceWorker.controller !== null")
         assert page.inner_text("#outbox-count") == "1"
         assert "Saved on this device" in page.inner_text("#status")
 
-        page.unroute("**/api/**")
+        context.unroute("**/api/**")
         page.evaluate("window.dispatchEvent(new Event('online'))")
         wait_count(page, "outbox-count", 0)
         wait_count(page, "received-count", 1)
@@ -190,9 +193,8 @@ COUNT_SHOWN = """() => {
 }"""
 
 
-def push_into_worker(context, page, origin: str):
-    """A function that delivers a push message into the page's service worker (CDP; no push service)
-    and returns once the worker has shown what it shows for it."""
+def worker_registrations(context, page) -> tuple:
+    """A DevTools session on `page` that sees the context's service worker registrations."""
     cdp = context.new_cdp_session(page)
     registrations = {}
     cdp.on(
@@ -200,11 +202,18 @@ def push_into_worker(context, page, origin: str):
         lambda ev: registrations.update({r["registrationId"]: r for r in ev["registrations"] if not r["isDeleted"]}),
     )
     cdp.send("ServiceWorker.enable")
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     for _ in range(100):  # the events arrive while Playwright waits
         if registrations:
             break
         page.wait_for_timeout(50)
+    return cdp, registrations
+
+
+def push_into_worker(context, page, origin: str):
+    """A function that delivers a push message into the page's service worker (CDP; no push service)
+    and returns once the worker has shown what it shows for it."""
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    cdp, registrations = worker_registrations(context, page)
     (registration_id,) = registrations
     (worker,) = context.service_workers or [context.wait_for_event("serviceworker")]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from sync import envelope
+from tests.browser.staff_app import set_pin, unlock
 
 MARKER = "purple-giraffe-4411"  # a string that appears nowhere but in this note
 
@@ -18,7 +19,7 @@ def test_offline_note_reaches_the_dsl_sealed(browser, server):
     page.wait_for_function("document.body.dataset.ready === 'not-enrolled'")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.get_by_role("button", name="Join the demo school (DEMO ONLY)").click()
-    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    set_pin(page)
     assert "DEMO ONLY" in page.inner_text("#school")
 
     context.set_offline(True)
@@ -47,7 +48,8 @@ def test_offline_note_reaches_the_dsl_sealed(browser, server):
     assert bytes(stored[0][:4]) == b"LNTN"
 
     page.reload()  # still offline: the shell comes from the service worker's cache
-    page.wait_for_function("document.body.dataset.ready === 'yes'")
+    page.wait_for_function("document.getElementById('device-waiting').textContent === '1'")
+    unlock(page)  # the lock screen says only how many wait; the rest is behind the PIN
     assert page.inner_text("#outbox-count") == "1"
     dsl = server.demo_key("dsl")
 

@@ -1,0 +1,203 @@
+// The safeguarding team's inbox: the envelopes sealed to this person, pulled from the server page by
+// page (docs/protocol.md, "Pulling") and kept on this device exactly as they came, sealed. A note is
+// checked and decrypted only to be shown (docs/envelope.md, "Opening", all ten checks), and what it
+// says is never written anywhere: the page showing it is the only plaintext. Opening one queues a
+// receipt (POST /api/v1/receipts): the acknowledgement that stops an urgent alert's escalation and
+// tells the author's device "opened by the safeguarding team".
+//
+// Its own IndexedDB database, "lantern-inbox", beside the app's "lantern": it changes on its own
+// schedule, and a staff member's device never makes it. Every entry carries the device key id it was
+// pulled for (`owner`), so that two team members enrolled on one browser never see each other's.
+
+import { errorCode, signedFetch } from "./api.js";
+import { fromBase64, toHex } from "./bytes.js";
+import { requestValue, transaction } from "./db.js";
+import { EnvelopeError, open, parse } from "./envelope.js";
+import { readNote } from "./note-reader.js";
+
+const NAME = "lantern-inbox";
+const VERSION = 1;
+const PAGE = 100;
+const RECEIPT_BATCH = 100; // the most record ids one receipt request may carry
+
+// Why a note cannot be shown: `code` is sealed_elsewhere, not_found, unknown_author, wrong_school, an
+// envelope error code (docs/envelope.md) or a note error code (malformed, unknown_type, incomplete).
+export class InboxError extends Error {
+  constructor(code, detail) {
+    super(detail ? `${code}: ${detail}` : code);
+    this.name = "InboxError";
+    this.code = code;
+  }
+}
+
+export function openInboxDb() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(NAME, VERSION);
+    request.onupgradeneeded = (event) => {
+      const db = request.result;
+      if (event.oldVersion < 1) {
+        // Sealed envelopes, keyed "<owner>/<record id>", and what their headers say.
+        db.createObjectStore("envelopes", { keyPath: "id" }).createIndex("owner", "owner");
+        db.createObjectStore("cursors", { keyPath: "owner" }); // the last seq pulled, per owner
+        db.createObjectStore("authors", { keyPath: "keyId" }); // authors' device public keys (public)
+      }
+    };
+    request.onsuccess = () => {
+      const db = request.result;
+      db.onversionchange = () => db.close(); // a newer app upgrades it; this page reloads to use it
+      resolve(db);
+    };
+    request.onblocked = () => {};
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function entryOf(owner, seq, data) {
+  const entry = { id: owner + "/", owner, seq, envelope: data, pulledAt: new Date().toISOString(), opened: false, receiptSent: false };
+  try {
+    const header = parse(data); // the framing checks only: nothing here is trusted before open()
+    entry.recordId = header.recordId;
+    entry.urgent = header.urgent;
+    entry.authorKeyId = toHex(header.authorKeyId);
+    entry.recipientKeyIds = header.recipientKeyIds.map(toHex);
+  } catch (e) {
+    if (!(e instanceof EnvelopeError)) throw e;
+    // The server checked it before storing it, so this is a bug or tampering: kept, and shown as such.
+    entry.recordId = "seq-" + seq;
+    entry.broken = e.code;
+    entry.urgent = false;
+    entry.recipientKeyIds = [];
+  }
+  entry.id += entry.recordId;
+  return entry;
+}
+
+// Pulls every page the server has after this owner's cursor. Each page and the cursor past it are
+// written in one transaction, after the page has arrived (never awaiting the network inside one), so
+// a pull cut off anywhere resumes where it stopped. Resolves with {added}, or {refused: code} when
+// the server refuses; throws OfflineError with no network.
+export async function pullInbox(idb, device) {
+  const owner = device.keyId;
+  let added = 0;
+  for (;;) {
+    const cursor = await transaction(idb, "cursors", "readonly", (s) => requestValue(s.cursors.get(owner)));
+    const after = cursor ? cursor.after : 0;
+    const answer = await signedFetch(device, "GET", `/api/v1/envelopes?after=${after}&limit=${PAGE}`, null);
+    if (answer.status !== 200 || !answer.body || !Array.isArray(answer.body.envelopes)) {
+      return { added, refused: errorCode(answer) };
+    }
+    const entries = answer.body.envelopes.map((e) => entryOf(owner, e.seq, fromBase64(e.data)));
+    added += await transaction(idb, ["envelopes", "cursors"], "readwrite", async (s) => {
+      let fresh = 0;
+      for (const entry of entries) {
+        // Already here (a page seen twice): keep it as it is, with whether it was opened.
+        if (!(await requestValue(s.envelopes.get(entry.id)))) {
+          s.envelopes.put(entry);
+          fresh += 1;
+        }
+      }
+      s.cursors.put({ owner, after: answer.body.after });
+      return fresh;
+    });
+    if (!answer.body.more) return { added };
+  }
+}
+
+// This owner's entries, newest first.
+export async function listInbox(idb, owner) {
+  const entries = await transaction(idb, "envelopes", "readonly", (s) => requestValue(s.envelopes.index("owner").getAll(owner)));
+  return entries.sort((a, b) => b.seq - a.seq);
+}
+
+export function findEntry(idb, owner, recordId) {
+  return transaction(idb, "envelopes", "readonly", (s) => requestValue(s.envelopes.get(owner + "/" + recordId)));
+}
+
+// Whether this device's key can open the entry at all: a note sealed before this device's key joined
+// the keyring is sealed to the person's other keys only ("sealed to another of your keys").
+export function sealedHere(entry, recipientKey) {
+  return entry.recipientKeyIds.indexOf(recipientKey.keyId) !== -1;
+}
+
+// The author's device public key: asked of the server once (GET /api/v1/devices/{key_id}), then kept
+// here, since a public key is no secret and a note should open again with no network.
+async function authorKey(idb, device, keyId) {
+  const held = await transaction(idb, "authors", "readonly", (s) => requestValue(s.authors.get(keyId)));
+  if (held) return held.publicKeyRaw;
+  const answer = await signedFetch(device, "GET", "/api/v1/devices/" + keyId, null);
+  if (answer.status === 404) return null;
+  if (answer.status !== 200 || !answer.body || answer.body.key_id !== keyId) {
+    throw new InboxError(errorCode(answer), "the author's device key could not be fetched");
+  }
+  const publicKeyRaw = fromBase64(answer.body.public_key);
+  // Only a key whose id is the one asked for is kept; open() checks it again against the envelope.
+  const actual = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", publicKeyRaw)));
+  if (actual !== keyId) throw new InboxError("unknown_author", "the server gave another key");
+  await transaction(idb, "authors", "readwrite", (s) => { s.authors.put({ keyId, publicKeyRaw }); });
+  return publicKeyRaw;
+}
+
+// Checks and decrypts one entry with this device's recipient key and reads its content. Resolves with
+// {note, header}; throws InboxError, or OfflineError when the author's key is needed and there is no
+// network. Nothing it returns is stored.
+export async function openEntry(idb, device, recipientKey, schoolId, entry) {
+  if (entry.broken) throw new InboxError(entry.broken);
+  if (!sealedHere(entry, recipientKey)) throw new InboxError("sealed_elsewhere");
+  const author = await authorKey(idb, device, entry.authorKeyId);
+  let opened;
+  try {
+    opened = await open(entry.envelope, {
+      recipientPrivateKey: recipientKey.privateKey,
+      recipientPublicKeyRaw: recipientKey.publicKeyRaw,
+      authorPublicKeyRaw: author,
+    });
+  } catch (e) {
+    if (e instanceof EnvelopeError) throw new InboxError(e.code);
+    throw e;
+  }
+  // The server checks this before storing; a reader checks it too, rather than trust the server.
+  if (opened.header.schoolId.toLowerCase() !== schoolId.toLowerCase()) throw new InboxError("wrong_school");
+  let note;
+  try {
+    note = readNote(opened.content);
+  } catch (e) {
+    if (e.name === "NoteError") throw new InboxError(e.code, e.message);
+    throw e;
+  }
+  return { note, header: opened.header };
+}
+
+// Marks an entry opened on this device, with its receipt still to send.
+export function markOpened(idb, entry) {
+  return transaction(idb, "envelopes", "readwrite", async (s) => {
+    const held = await requestValue(s.envelopes.get(entry.id));
+    if (held && !held.opened) s.envelopes.put(Object.assign(held, { opened: true, receiptSent: false }));
+  });
+}
+
+// Sends the receipts this owner still owes, in batches; an entry counts as acknowledged only once the
+// server has answered 200. Resolves with how many were sent; throws OfflineError with no network, so
+// they go at the next sync.
+export async function sendReceipts(idb, device) {
+  const owed = (await listInbox(idb, device.keyId)).filter((e) => e.opened && !e.receiptSent && !e.broken);
+  let sent = 0;
+  for (let i = 0; i < owed.length; i += RECEIPT_BATCH) {
+    const batch = owed.slice(i, i + RECEIPT_BATCH);
+    const answer = await signedFetch(device, "POST", "/api/v1/receipts", { record_ids: batch.map((e) => e.recordId) });
+    if (answer.status !== 200) return sent; // kept owed: a refusal is reported by the next try's caller
+    await transaction(idb, "envelopes", "readwrite", async (s) => {
+      for (const entry of batch) {
+        const held = await requestValue(s.envelopes.get(entry.id));
+        if (held) s.envelopes.put(Object.assign(held, { receiptSent: true }));
+      }
+    });
+    sent += batch.length;
+  }
+  return sent;
+}
+
+// When the author's device wrote it: a UUIDv7's first 48 bits are Unix milliseconds (its clock).
+export function writtenAt(recordId) {
+  const hex = String(recordId).replace(/-/g, "").slice(0, 12);
+  return /^[0-9a-f]{12}$/i.test(hex) ? new Date(parseInt(hex, 16)) : null;
+}

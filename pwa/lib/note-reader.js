@@ -1,0 +1,153 @@
+// Reading a note's content once an envelope has opened (docs/protocol.md, "Note content, version 2"):
+// the JavaScript twin of sync/note.py `read`, refusing the same contents with the same codes
+// (tests/browser/test_inbox.py holds the two to the same answers). note.js writes notes; this reads
+// them, for the safeguarding team's note view.
+//
+// Readers ignore fields they do not know and accept values they do not know (a category, a mark
+// type) as they are; a field that is present must have its type. What a field may leave out gets the
+// protocol's default here, so the view never meets `undefined`.
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class NoteError extends Error {
+  // code: malformed (not a note's JSON), unknown_type, or incomplete (a required answer is missing).
+  constructor(code, detail) {
+    super(detail ? `${code}: ${detail}` : code);
+    this.name = "NoteError";
+    this.code = code;
+  }
+}
+
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+function malformed(detail) {
+  return new NoteError("malformed", detail);
+}
+
+// A field that may be absent (then `fallback`) and otherwise must pass `ok`.
+function field(source, name, ok, fallback) {
+  if (!(name in source)) {
+    if (fallback === undefined) throw malformed(`${name} is missing`);
+    return fallback;
+  }
+  const value = source[name];
+  if (!ok(value)) throw malformed(`${name} has the wrong type`);
+  return value;
+}
+
+const isString = (v) => typeof v === "string";
+const isBool = (v) => typeof v === "boolean";
+const isFraction = (v) => typeof v === "number" && isFinite(v) && v >= 0 && v <= 1;
+
+function readMark(m) {
+  if (!isObject(m)) throw malformed("a mark is not an object");
+  return {
+    side: field(m, "side", (v) => v === "front" || v === "back"),
+    x: field(m, "x", isFraction),
+    y: field(m, "y", isFraction),
+    type: field(m, "type", isString),
+    size: field(m, "size", isString, ""),
+    colour: field(m, "colour", isString, ""),
+    description: field(m, "description", isString, ""),
+    region: field(m, "region", isString, ""),
+  };
+}
+
+function readFgm(v) {
+  if (v === null) return null;
+  if (!isObject(v)) throw malformed("fgm_report is not an object");
+  return { reported: field(v, "reported", isBool), police_reference: field(v, "police_reference", isString, "") };
+}
+
+function readAboutStaff(v) {
+  if (v === null) return null;
+  if (!isObject(v)) throw malformed("about_staff is not an object");
+  return {
+    headteacher: field(v, "headteacher", isBool),
+    name: field(v, "name", isString, ""),
+    person_id: field(v, "person_id", (x) => x === null || (isString(x) && UUID.test(x)), null),
+  };
+}
+
+// Who wrote it, when the author's app says (sync/note.py Author): {person_id, name}, or null.
+function readAuthor(v) {
+  if (v === null) return null;
+  if (!isObject(v)) throw malformed("author is not an object");
+  return {
+    person_id: field(v, "person_id", (x) => x === null || (isString(x) && UUID.test(x)), null),
+    name: field(v, "name", isString, ""),
+  };
+}
+
+function readConcern(raw, common) {
+  const child = field(raw, "child", isObject);
+  return Object.assign(common, {
+    child: { name: field(child, "name", isString) },
+    incident_at: field(raw, "incident_at", isString, ""),
+    place: field(raw, "place", isString, ""),
+    people_present: field(raw, "people_present", isString, ""),
+    words: field(raw, "words", isString, ""),
+    seen: field(raw, "seen", isString, ""),
+    action_taken: field(raw, "action_taken", isString, ""),
+    categories: field(raw, "categories", (v) => Array.isArray(v) && v.every(isString), []).slice(),
+    category_other: field(raw, "category_other", isString, ""),
+    urgent: field(raw, "urgent", isBool, false),
+    body_map: field(raw, "body_map", Array.isArray, []).map(readMark),
+    fgm_report: "fgm_report" in raw ? readFgm(raw.fgm_report) : null,
+    about_staff: "about_staff" in raw ? readAboutStaff(raw.about_staff) : null,
+  });
+}
+
+function readAddendum(raw, common) {
+  return Object.assign(common, {
+    refers_to: field(raw, "refers_to", (v) => isString(v) && UUID.test(v)).toLowerCase(),
+    text: field(raw, "text", isString),
+    urgent: field(raw, "urgent", isBool, false),
+  });
+}
+
+const blank = (s) => !s.trim();
+
+// What is missing, as sync/note.py `check` says it; empty when the note is complete.
+function problems(note) {
+  const found = [];
+  if (isNaN(Date.parse(note.recorded_at))) found.push("recorded_at is not an ISO 8601 time");
+  if (note.type === "addendum") {
+    if (blank(note.text)) found.push("an addendum needs text");
+    return found;
+  }
+  if (blank(note.child.name)) found.push("the child's name is empty");
+  if (note.v < 2) return found; // version 1 asked for nothing more
+  if (blank(note.words) && blank(note.seen)) found.push("neither what was said nor what was seen");
+  if (!note.categories.length) found.push("no category");
+  if (note.categories.indexOf("other") !== -1 && blank(note.category_other)) found.push("'other' ticked without saying what");
+  if ((note.categories.indexOf("fgm") !== -1) !== (note.fgm_report !== null)) {
+    found.push("an FGM concern needs its police report, and only an FGM concern has one");
+  }
+  const about = note.about_staff;
+  if (about && !about.headteacher && !(about.name || about.person_id)) found.push("an allegation names no member of staff");
+  note.body_map.forEach((m, i) => { if (!m.type) found.push(`mark ${i + 1} has no type`); });
+  return found;
+}
+
+// The note in an opened envelope's content (bytes); throws NoteError.
+export function readNote(content) {
+  let raw;
+  try {
+    raw = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(content));
+  } catch (e) {
+    throw malformed("not UTF-8 JSON");
+  }
+  if (!isObject(raw) || !isString(raw.type)) throw malformed("no type");
+  if (raw.type !== "concern" && raw.type !== "addendum") throw new NoteError("unknown_type", raw.type);
+  const common = {
+    type: raw.type,
+    v: field(raw, "v", (v) => typeof v === "number" && Math.floor(v) === v && v >= 1),
+    recorded_at: field(raw, "recorded_at", isString),
+    author: "author" in raw ? readAuthor(raw.author) : null,
+  };
+  const note = raw.type === "concern" ? readConcern(raw, common) : readAddendum(raw, common);
+  const missing = problems(note);
+  if (missing.length) throw new NoteError("incomplete", missing.join("; "));
+  return note;
+}

@@ -1,0 +1,96 @@
+"""The safeguarding team's screens, and the staff form's urgent call list, for tests/browser/screens.py
+(which adds TEAM_SCREENS to its SCREENS): each a function `(page, server_url)` that brings a fresh
+page to the screen. A team member's page enrols with a one-time code for the demo team member, which
+comes from the server's database (tests/conftest.py RUNNING)."""
+
+from __future__ import annotations
+
+import json
+
+from playwright.sync_api import Page
+
+from sync import envelope
+
+# A made-up concern for the screens, as a staff device would write it.
+SAMPLE = {
+    "v": 2, "type": "concern", "child": {"name": "Jordan Example"}, "incident_at": "2026-03-02T08:40",
+    "recorded_at": "2026-03-02T09:05:00.000Z", "place": "Breakfast club", "people_present": "Mrs Khan (teaching assistant)",
+    "words": "Dad said if I tell anyone I'll be in big trouble. It hurts when I sit down.",
+    "seen": "Jordan flinched when Mrs Khan touched his arm, and had a bruise on the back of his left leg.",
+    "action_taken": "Told the DSL in person at 9:00.", "categories": ["physical_abuse"], "category_other": "",
+    "urgent": True,
+    "body_map": [
+        {"side": "back", "x": 0.38, "y": 0.8, "type": "bruise", "size": "3_to_6cm", "colour": "purple",
+         "description": "A long straight bruise", "region": "left lower leg"},
+        {"side": "front", "x": 0.25, "y": 0.48, "type": "scratch", "size": "1_to_3cm", "colour": "red",
+         "description": "", "region": "right forearm"},
+    ],
+}
+
+
+def team_member(page: Page, url: str, role: str = "dsl") -> None:
+    """A team member's device, enrolled with a code link, its recipient key in the keyring."""
+    from tests.conftest import RUNNING
+
+    page.goto(url + "/#enrol=" + RUNNING[url].code_for(role))
+    page.wait_for_function("['set-pin', 'yes'].includes(document.body.dataset.ready)")
+    if page.evaluate("document.body.dataset.ready") == "set-pin":
+        from tests.browser.staff_app import set_pin
+
+        set_pin(page)
+    page.wait_for_function("document.body.dataset.recipientKey === 'in-keyring'")
+
+
+def inbox(page: Page, url: str) -> str:
+    """The notes for the DSL: an urgent one new from a member of staff, at the top. Returns its id."""
+    from tests.browser.screens import show
+    from tests.conftest import RUNNING
+
+    team_member(page, url)
+    with RUNNING[url].enrolled("staff") as staff:  # enrolled now: it seals to the browser's key too
+        sealed = staff.seal(json.dumps(SAMPLE).encode(), urgent=True)
+        staff.push([sealed])
+    record_id = str(envelope.parse(sealed).record_id)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.locator(f"#inbox-list li[data-record='{record_id}']").wait_for()
+    page.locator("#alerts-status:not(:empty)").wait_for()
+    show(page, "#inbox")
+    return record_id
+
+
+def note_view(page: Page, url: str) -> None:
+    """That note opened: every answer, the body map read-only, and the calls the DSL may make."""
+    record_id = inbox(page, url)
+    page.locator(f"#inbox-list li[data-record='{record_id}']").get_by_role("button", name="Open").click()
+    page.wait_for_function(f"document.body.dataset.noteOpen === '{record_id}'")
+    page.evaluate("window.scrollTo(0, 0)")
+
+
+def note_map_and_calls(page: Page, url: str) -> None:
+    """Further down that note: the body map, read-only, and the calls the DSL may make, as buttons."""
+    from tests.browser.screens import show
+
+    note_view(page, url)
+    show(page, "#note-bodymap-heading")
+
+
+def urgent_calls(page: Page, url: str) -> None:
+    """A note marked urgent, about FGM, with no network: whom to call, in order, as buttons."""
+    from tests.browser.screens import enrolled, show
+    from tests.browser.staff_app import fill_minimal
+
+    enrolled(page, url)
+    page.context.set_offline(True)
+    fill_minimal(page)
+    page.check("#category-fgm")
+    page.check("#urgent")
+    page.locator("#urgent-calls a").first.wait_for()
+    show(page, "#guidance-urgent")
+
+
+TEAM_SCREENS = {
+    "urgent-calls": urgent_calls,
+    "inbox": inbox,
+    "note-view": note_view,
+    "note-map-and-calls": note_map_and_calls,
+}

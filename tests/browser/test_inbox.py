@@ -1,0 +1,238 @@
+"""The safeguarding team's inbox and the tap-to-call lists, in real headless Chromium against the real
+demo server: a note opened read-only with every field and the body map drawn by the one renderer;
+tap-to-call for the team beside it, and for staff the moment a note is marked urgent, with no
+network; a staff device never has an inbox; and the page's note reader agrees with sync/note.py."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from sync import note as sync_note
+from sync.ids import uuid7
+from tests.browser.staff_app import fill_minimal, join_demo, lock, stored_bytes
+from tests.browser.team_app import sync_now, tel_links, team_page, wait_in
+
+MARKER = "violet-heron-5120"
+
+CONCERN = {
+    "v": 2, "type": "concern", "child": {"name": "Alex Example"}, "incident_at": "2026-03-02T08:40",
+    "recorded_at": "2026-03-02T09:05:00.000Z", "place": "Breakfast club", "people_present": "Mrs Khan (TA)",
+    "words": f"Dad hit me with the belt again {MARKER}", "seen": "Two marks on the back of the left leg",
+    "action_taken": "Told the DSL in person", "categories": ["physical_abuse", "fgm", "other"],
+    "category_other": "Missed medical appointments", "urgent": True,
+    "fgm_report": {"reported": True, "police_reference": "HU-2026-0042"},
+    "body_map": [
+        {"side": "back", "x": 0.62, "y": 0.8, "type": "bruise", "size": "3_to_6cm", "colour": "purple",
+         "description": "A long straight bruise", "region": "right lower leg"},
+        {"side": "front", "x": 0.3, "y": 0.45, "type": "cut", "size": "under_1cm", "colour": "", "description": "",
+         "region": "right forearm"},
+    ],
+}
+DEMO_TEAM_CALLS = ["tel:999", "tel:101", "tel:01482448879", "tel:01482300304", "tel:01482790933"]
+
+
+def test_the_dsl_opens_a_note_read_only_with_its_body_map_and_calls_to_hand(browser, server):
+    context, page = team_page(browser, server, "dsl")
+    with server.enrolled("staff") as staff:  # enrolled after: its keyring has the browser's key
+        concern = staff.seal(json.dumps(CONCERN).encode(), urgent=True)
+        staff.push([concern])
+        record_id = str(uuid.UUID(bytes=concern[22:38]))
+        addition = {"v": 2, "type": "addendum", "refers_to": record_id, "recorded_at": "2026-03-02T11:00:00Z",
+                    "text": f"Police came at 10:40 {MARKER}", "urgent": False}
+        staff.push([staff.seal(json.dumps(addition).encode())])
+        sync_now(page)
+        page.wait_for_function("document.body.dataset.inbox === '2'")
+        assert not page.is_visible("#inbox-empty")
+        item = page.locator(f"#inbox-list li[data-record='{record_id}']")
+        assert "Urgent" in item.inner_text() and "Not opened yet." in item.inner_text()
+        assert MARKER not in page.inner_text("#inbox")  # the list says nothing the note says
+
+        item.get_by_role("button", name="Open").click()
+        page.wait_for_function(f"document.body.dataset.noteOpen === '{record_id}'")
+        assert page.is_hidden("#concern") and page.is_hidden("#inbox") and page.is_visible("#note-view")
+        assert page.inner_text("#note-heading") == "Concern about Alex Example"
+        body = page.inner_text("#note-body")
+        for answer in ("Breakfast club", "Mrs Khan (TA)", f"Dad hit me with the belt again {MARKER}",
+                       "Two marks on the back of the left leg", "Told the DSL in person", "Physical abuse",
+                       "Female genital mutilation (FGM)", "Something else: Missed medical appointments",
+                       "HU-2026-0042", "Urgent", "2 Mar 2026"):
+            assert answer in body, answer
+
+        # The body map, drawn by pwa/lib/bodymap.js read-only: pictures and a list, nothing to press.
+        figures = page.locator("#note-bodymap .bodymap-figure")
+        assert figures.count() == 2 and [figures.nth(i).get_attribute("role") for i in range(2)] == ["img", "img"]
+        assert page.locator("#note-bodymap button").count() == 0
+        assert page.locator("#note-bodymap .bodymap-mark").count() == 2
+        marks = page.inner_text("#note-bodymap .bodymap-list")
+        assert "Bruise, 3 to 6 cm, purple: back, the child's right lower leg." in marks
+        assert "Cut, under 1 cm: front, the child's right forearm." in marks
+        back = page.locator("#note-bodymap .bodymap-figure[data-side=back] .bodymap-mark")
+        assert (back.evaluate("(m) => [m.style.left, m.style.top]")) == ["62%", "80%"]
+
+        # Tap-to-call beside it, from the signed keyring: 999, 101, front door, out of hours, LADO.
+        assert tel_links(page, "#note-calls") == DEMO_TEAM_CALLS
+        assert "Call 999" in page.inner_text("#note-calls")
+
+        # Opening it acknowledged it: the author's device reads "opened".
+        page.wait_for_function(
+            f"document.querySelector(\"#inbox-list li[data-record='{record_id}']\").textContent.includes('has been told')"
+        )
+        assert staff.status([uuid.UUID(record_id)])[uuid.UUID(record_id)].opened
+
+        # Back: the form and the list as they were, the focus on the note's button, the note gone.
+        page.click("#note-close")
+        assert page.is_visible("#concern") and page.is_hidden("#note-view")
+        assert page.evaluate("document.activeElement.getAttribute('data-open')") == record_id
+        assert page.inner_text("#note-body") == ""
+
+        # The addition, and from it the note it adds to.
+        added = page.locator("#inbox-list li", has_text="New note").first
+        added.get_by_role("button", name="Open").click()
+        page.wait_for_function("(first) => (document.body.dataset.noteOpen || first) !== first", arg=record_id)
+        assert page.inner_text("#note-heading") == "An addition to a note"
+        assert f"Police came at 10:40 {MARKER}" in page.inner_text("#note-body")
+        page.get_by_role("button", name="Open the note it adds to").click()
+        page.wait_for_function(f"document.body.dataset.noteOpen === '{record_id}'")
+
+    stored = stored_bytes(page, "lantern", "lantern-inbox")
+    assert MARKER.encode() not in stored and b"Alex Example" not in stored and b"HU-2026" not in stored
+
+    # Locking the app (for the next person, or after a while unused) takes the opened note away.
+    lock(page)
+    assert page.is_hidden("#note-view") and page.is_hidden("#inbox")
+    assert MARKER not in page.inner_text("body") and page.inner_text("#note-body") == ""
+    assert page.errors == []
+    context.close()
+
+
+def test_the_team_s_recipient_key_is_made_here_and_cannot_be_read_out(browser, server):
+    context, page = team_page(browser, server, "deputy_dsl")
+    held = page.evaluate("""async () => {
+        const db = await new Promise((ok) => { const r = indexedDB.open('lantern'); r.onsuccess = () => ok(r.result); });
+        const tx = db.transaction('settings');
+        const keys = await new Promise((ok) => { const q = tx.objectStore('settings').getAllKeys(); q.onsuccess = () => ok(q.result); });
+        const name = keys.find((k) => String(k).startsWith('recipientKey:'));
+        const key = await new Promise((ok) => { const q = tx.objectStore('settings').get(name); q.onsuccess = () => ok(q.result); });
+        let exported = 'refused';
+        try { await crypto.subtle.exportKey('pkcs8', key.privateKey); exported = 'exported'; } catch (e) {}
+        return { algorithm: key.privateKey.algorithm, extractable: key.privateKey.extractable, exported, keyId: key.keyId,
+                 usages: key.privateKey.usages };
+    }""")
+    assert held["algorithm"] == {"name": "ECDH", "namedCurve": "P-256"} and held["usages"] == ["deriveBits"]
+    assert held["extractable"] is False and held["exported"] == "refused"
+    with server.enrolled("staff") as staff:
+        assert held["keyId"] in {r.key_id for r in staff.accepted_payload().recipients if r.role == "deputy_dsl"}
+    assert held["keyId"][:4] in page.inner_text("#recipient-key")
+    context.close()
+
+
+def test_marking_a_note_urgent_shows_whom_to_call_with_no_network(browser, server):
+    context, page = join_demo(browser, server)
+    context.set_offline(True)
+    page.reload()  # the shell from the service worker, the keyring from IndexedDB: nothing from the network
+    wait_in(page)
+    assert page.is_hidden("#urgent-calls a")
+    fill_minimal(page)
+    page.check("#urgent")
+    calls = page.locator("#urgent-calls")
+    calls.locator("a").first.wait_for()
+    # 999 first for immediate danger, then the DSL's phone.
+    assert tel_links(page, "#urgent-calls") == ["tel:999", "tel:01632960001"]
+    steps = calls.locator("li").all_inner_texts()
+    assert "immediate danger" in steps[0] and "Call 999" in steps[0]
+    assert "Then tell the DSL now." in steps[1] and "Demo DSL (DEMO ONLY)" in steps[1]
+    assert "Whom to call, in this order" in calls.inner_text()
+
+    # FGM: the teacher's own duty to call the police comes before the DSL.
+    page.check("#category-fgm")
+    assert tel_links(page, "#urgent-calls") == ["tel:999", "tel:101", "tel:01632960001"]
+    assert "you must report it to the police yourself" in calls.locator("li").nth(1).inner_text()
+    # Typing elsewhere in the form does not redraw the list under someone's finger or keyboard.
+    page.locator("#urgent-calls a").nth(1).focus()
+    page.evaluate("document.getElementById('concern').dispatchEvent(new Event('input'))")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "tel:101"
+
+    page.uncheck("#urgent")
+    assert page.locator("#urgent-calls a").count() == 0
+    assert page.errors == []
+    context.close()
+
+
+def test_a_staff_device_never_has_an_inbox(browser, server):
+    context, page = join_demo(browser, server)
+    assert page.is_hidden("#inbox") and page.is_hidden("#note-view")
+    asked = []
+    page.on("request", lambda r: asked.append((r.method, r.url.split("?")[0].replace(server.url, ""))))
+    page.goto(f"{server.url}/#alert={uuid7()}")
+    wait_in(page)
+    sync_now(page)
+    page.wait_for_timeout(500)
+    assert page.is_hidden("#inbox") and page.is_hidden("#note-view")
+    assert page.evaluate("location.hash") == ""
+    assert ("GET", "/api/v1/envelopes") not in asked and ("POST", "/api/v1/recipient-keys") not in asked
+    assert not any(path.startswith("/api/v1/devices/") for _, path in asked)
+    assert page.evaluate("indexedDB.databases().then((d) => d.map((x) => x.name))") == ["lantern"]
+    settings = page.evaluate("""() => new Promise((ok) => { const r = indexedDB.open('lantern');
+        r.onsuccess = () => { const q = r.result.transaction('settings').objectStore('settings').getAllKeys();
+                              q.onsuccess = () => ok(q.result.map(String)); }; })""")
+    assert not any(k.startswith("recipientKey:") for k in settings)
+    assert page.errors == []
+    context.close()
+
+
+# The page's reader (pwa/lib/note-reader.js) and sync/note.py, on the same contents.
+READER_CASES = {
+    "a full concern": CONCERN,
+    "a version 1 concern": {"v": 1, "type": "concern", "child": {"name": "Sam"}, "recorded_at": "2025-01-01T00:00:00Z",
+                            "words": "x", "urgent": False},
+    "unknown fields": {**CONCERN, "later_field": {"a": 1}, "categories": ["a_later_category"],
+                       "body_map": [{**CONCERN["body_map"][0], "type": "a_later_type", "extra": 1}], "fgm_report": None},
+    "an author": {**CONCERN, "author": {"person_id": str(uuid.uuid4()), "name": "Tom"}},
+    "an addendum": {"v": 2, "type": "addendum", "refers_to": str(uuid7()), "recorded_at": "2026-01-01T10:00:00Z",
+                    "text": "More", "urgent": True},
+    "not JSON": b"\xff\xfe not json",
+    "a list": [1, 2],
+    "no type": {"v": 2},
+    "an unknown type": {"v": 2, "type": "decision", "recorded_at": "2026-01-01T10:00:00Z"},
+    "no child": {k: v for k, v in CONCERN.items() if k != "child"},
+    "a null place": {**CONCERN, "place": None},
+    "categories not a list": {**CONCERN, "categories": "fgm"},
+    "a mark off the drawing": {**CONCERN, "body_map": [{**CONCERN["body_map"][0], "x": 1.5}]},
+    "a mark with no type field": {**CONCERN, "body_map": [{"side": "front", "x": 0.5, "y": 0.5}]},
+    "a mark of no type": {**CONCERN, "body_map": [{"side": "front", "x": 0.5, "y": 0.5, "type": ""}]},
+    "an empty child's name": {**CONCERN, "child": {"name": "  "}},
+    "nothing said or seen": {**CONCERN, "words": "", "seen": " "},
+    "no category": {**CONCERN, "categories": []},
+    "other unexplained": {**CONCERN, "category_other": ""},
+    "FGM with no report": {k: v for k, v in CONCERN.items() if k != "fgm_report"},
+    "a report without FGM": {**CONCERN, "categories": ["neglect"]},
+    "an allegation naming nobody": {**CONCERN, "about_staff": {"headteacher": False, "name": ""}},
+    "an allegation about the head": {**CONCERN, "about_staff": {"headteacher": True}},
+    "a bad author": {**CONCERN, "author": {"name": 7}},
+    "an addendum to nothing": {"v": 2, "type": "addendum", "refers_to": "not-a-uuid", "recorded_at": "2026-01-01T10:00:00Z", "text": "x"},
+    "an empty addendum": {"v": 2, "type": "addendum", "refers_to": str(uuid7()), "recorded_at": "2026-01-01T10:00:00Z", "text": ""},
+    "a version that is text": {**CONCERN, "v": "2"},
+}
+
+
+def python_answer(content: bytes) -> str:
+    try:
+        sync_note.read(content)
+        return "ok"
+    except sync_note.NoteError as exc:
+        return exc.code
+
+
+@pytest.mark.parametrize("case", READER_CASES)
+def test_the_page_reads_notes_as_sync_note_does(page, case):
+    value = READER_CASES[case]
+    content = value if isinstance(value, bytes) else json.dumps(value).encode()
+    answer = page.evaluate("""async (hex) => {
+        const { readNote } = await import('/lib/note-reader.js');
+        const bytes = new Uint8Array(hex.match(/../g).map((h) => parseInt(h, 16)));
+        try { readNote(bytes); return 'ok'; } catch (e) { if (e.name === 'NoteError') return e.code; throw e; }
+    }""", content.hex())
+    assert answer == python_answer(content), case
