@@ -10,6 +10,7 @@ import time
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.staff_app import fill_minimal, join_demo, set_pin, unlock, wait_count, wait_ready
 from tests.browser.test_pwa import worker_registrations
+from tests.conftest import start_server, stop_server
 
 MARKER = "umber-stoat-6620"  # appears nowhere but in the notes written here
 
@@ -32,9 +33,10 @@ def test_the_worker_sends_a_queued_note_on_background_sync_with_every_page_close
     context, page = join_demo(browser, server)
     context.grant_permissions(["background-sync"], origin=server.url)  # as a browser grants an installed app
     assert page.evaluate("navigator.serviceWorker.ready.then((r) => r.active.scriptURL)").endswith("/sw-module.js")
-    context.set_offline(True)
-    # The worker's own requests too: the browser may fire a registered sync while it believes itself online.
-    context.route("**/api/**", lambda route: route.abort("internetdisconnected"))
+    # The server goes: nothing can be sent, by the page or by its worker (Chromium's emulated offline
+    # does not hold back a worker's requests, and the browser may fire a registered sync at any time).
+    port = int(server.url.rsplit(":", 1)[1])
+    stop_server(server)
     fill_minimal(page, words=f"Queued, then the tab was closed {MARKER}")
     page.click("#save")
     wait_count(page, "outbox-count", 1)
@@ -45,28 +47,29 @@ def test_the_worker_sends_a_queued_note_on_background_sync_with_every_page_close
     page.close()
     cdp, registrations = worker_registrations(context, blank)
     [registration_id] = [r for r, reg in registrations.items() if reg["scopeURL"] == server.url + "/"]
-    assert pulled_by_dsl(server) == []
-    # The network back, and the worker stopped, as the browser stops idle workers. (In this order:
-    # Playwright's set_offline never returns once the context's only worker has been stopped.)
-    context.set_offline(False)
-    context.unroute("**/api/**")
-    cdp.send("ServiceWorker.stopAllWorkers")
-    cdp.send("ServiceWorker.dispatchSyncEvent", {
-        "origin": server.url, "registrationId": registration_id, "tag": "lantern-outbox", "lastChance": False,
-    })
-    [opened] = wait_delivered(server, 1)
-    assert MARKER in opened.content.decode()
+    server = start_server(server.data_dir, port=port)
+    try:
+        assert pulled_by_dsl(server) == []
+        # The server back, and the worker stopped, as the browser stops idle workers.
+        cdp.send("ServiceWorker.stopAllWorkers")
+        cdp.send("ServiceWorker.dispatchSyncEvent", {
+            "origin": server.url, "registrationId": registration_id, "tag": "lantern-outbox", "lastChance": False,
+        })
+        [opened] = wait_delivered(server, 1)
+        assert MARKER in opened.content.decode()
 
-    # The worker moved it from the outbox to what was sent, as the page would have.
-    page = context.new_page()
-    page.goto(server.url + "/")
-    wait_ready(page, "locked")
-    assert page.inner_text("#device-waiting") == "0"
-    unlock(page)
-    wait_count(page, "received-count", 1)
-    assert page.inner_text("#outbox-count") == "0"
-    assert "Received by the server" in page.inner_text("#notes-list")
-    context.close()
+        # The worker moved it from the outbox to what was sent, as the page would have.
+        page = context.new_page()
+        page.goto(server.url + "/")
+        wait_ready(page, "locked")
+        assert page.inner_text("#device-waiting") == "0"
+        unlock(page)
+        wait_count(page, "received-count", 1)
+        assert page.inner_text("#outbox-count") == "0"
+        assert "Received by the server" in page.inner_text("#notes-list")
+    finally:
+        context.close()
+        stop_server(server)
 
 
 def test_a_note_queued_when_the_browser_quits_is_delivered_after_it_restarts(browser, server, tmp_path):
@@ -82,19 +85,21 @@ def test_a_note_queued_when_the_browser_quits_is_delivered_after_it_restarts(bro
         page.get_by_role("button", name="Join the demo school (DEMO ONLY)").click()
         set_pin(page)
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-        # No network for the page, and none for the service worker either: this browser profile
-        # grants Background Sync, which the browser may fire while it believes itself online.
-        context.set_offline(True)
-        context.route("**/api/**", lambda route: route.abort("internetdisconnected"))
+        # The server goes: nothing can be sent, by the page or by its service worker (this browser
+        # profile grants Background Sync, which the browser fires whenever it believes itself online,
+        # and Chromium's emulated offline does not hold back a worker's requests).
+        stop_server(server)
         fill_minimal(page, words=f"Written just before the browser quit {MARKER}")
         page.click("#save")
         wait_count(page, "outbox-count", 1)
     finally:
         context.close()  # the whole browser goes, with the note still queued
-    assert pulled_by_dsl(server) == []
 
-    context = launch()
+    server = start_server(server.data_dir, port=int(server.url.rsplit(":", 1)[1]))
+    context = None
     try:
+        assert pulled_by_dsl(server) == []
+        context = launch()
         page = context.new_page()
         page.goto(server.url + "/")
         # Nobody unlocks: the note goes out all the same, signed by its author's device key.
@@ -105,4 +110,6 @@ def test_a_note_queued_when_the_browser_quits_is_delivered_after_it_restarts(bro
         unlock(page)
         wait_count(page, "received-count", 1)
     finally:
-        context.close()
+        if context:
+            context.close()
+        stop_server(server)
