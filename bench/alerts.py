@@ -1,9 +1,9 @@
 """Bench: how long from an urgent note being durable to its push requests leaving, under load.
 
 Target (issue 5): p99 under 50 ms from durable to the push request leaving, with 100 devices
-syncing at the same time. Not a unit test: run it by hand and put the figures in docs/alerts.md.
+syncing at the same time. Not a unit test: run it by hand and put the figures in docs/performance.md.
 
-    .venv/bin/python bench/push_latency.py [--devices 100] [--notes 12] [--urgent 2] [--team 8]
+    .venv/bin/python bench/alerts.py [--devices 100] [--notes 12] [--urgent 2] [--team 8]
 
 It starts a real `lantern serve` (tests/conftest.py), a local push service (tests/pushservice.py),
 enrols the devices and `--team` subscribed DSL and deputy devices, then has every device push its
