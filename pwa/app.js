@@ -13,11 +13,13 @@ import {
 } from "./lib/concern-form.js";
 import { openDb } from "./lib/db.js";
 import { createDevice } from "./lib/device.js";
+import { $ } from "./lib/dom.js";
 import { createDrafts, isBlank, readFields, writeFields } from "./lib/drafts.js";
 import { EnrolError, codeFromHash, enrol } from "./lib/enrol.js";
 import { seal } from "./lib/envelope.js";
 import { createIdleLock } from "./lib/idle.js";
 import { KeyringError, loadKeyring, refreshKeyring, routeRecipients } from "./lib/keyring.js";
+import { LeaveError, forgetProfile, revokeOnServer, waitingFor } from "./lib/leave.js";
 import { createLockScreen } from "./lib/lock-screen.js";
 import { enrolMessage, keyringWarning, noRecipientsMessage } from "./lib/messages.js";
 import { addendumContent, checkAddendum, checkConcern, concernContent } from "./lib/note.js";
@@ -30,9 +32,9 @@ import { pollStatus, sentCounts } from "./lib/status.js";
 import { sealLocal } from "./lib/vault.js";
 import { showUrgentCalls } from "./lib/call-list.js";
 import { enterTeam, syncTeam } from "./lib/team.js";
+import { enterRoster, leaveRoster, syncRoster } from "./lib/roster.js";
 
 const RETRY_MS = 30000;
-const $ = (id) => document.getElementById(id);
 const notes = (n) => (n === 1 ? "1 note" : `${n} notes`);
 
 // Only on a change: the status is a live region, and a rewrite of the same words is announced again.
@@ -118,8 +120,9 @@ async function sync(app) {
   // Still waiting: let the worker send it when the network is back, even with this tab closed.
   if (report && (report.offline || report.transient)) requestBackgroundSync();
   if (profile && app.profile === profile) {
-    await syncTeam({ db, device: profile.device, enrolment: profile.enrolment, keyring: app.keyring }); // the team's inbox; nothing for staff
+    await syncTeam({ db, device: profile.device, enrolment: profile.enrolment, keyring: app.keyring, key: app.key }); // the team's inbox; nothing for staff
   }
+  if (profile && app.profile === profile) await syncRoster(); // the school's list of children
   await showCounts(app, report);
 }
 
@@ -264,6 +267,7 @@ async function enterApp(app, profile, key, { moveFocus }) {
   $("counts").hidden = false;
   $("concern").hidden = false;
   $("notes").hidden = false;
+  $("leave").hidden = false;
   $("save").disabled = false;
   const keyring = await loadKeyring(app.db, profile.id);
   if (keyring) useKeyring(app, keyring);
@@ -273,7 +277,11 @@ async function enterApp(app, profile, key, { moveFocus }) {
   if (moveFocus) $(app.addingTo ? "addendum-heading" : "concern-heading").focus(); // the screen the person was on is gone
   if (restored) $("draft-status").textContent = "Your draft is back, as you left it. It is kept on this device, encrypted, as you type.";
   document.dispatchEvent(new CustomEvent("lantern-unlocked", { detail: { profileId: profile.id } }));
-  await enterTeam({ db: app.db, device: app.device, enrolment: app.enrolment, keyring: app.keyring });
+  // The school's list of children, for the child field: opened from this device, with no network.
+  await enterRoster({ db: app.db, profile, key }).catch((e) => {
+    $("form-error").textContent = "Your school's list of children could not be opened: " + e.message;
+  });
+  await enterTeam({ db: app.db, device: app.device, enrolment: app.enrolment, keyring: app.keyring, key: app.key });
   await sync(app);
   document.body.dataset.ready = "yes";
 }
@@ -295,7 +303,8 @@ async function lock(app, message) {
   // The team's side hides its inbox and forgets its key and any note it had open, as it does for
   // anyone who is not on the team. Everything up to the first `await` below happens at once, so even
   // a page being hidden (pagehide) is cleared before it can be frozen.
-  const teamLeft = enterTeam({ db: app.db, device: null, enrolment: null, keyring: null });
+  const teamLeft = enterTeam({ db: app.db, device: null, enrolment: null, keyring: null, key: null });
+  leaveRoster(); // the list of children leaves the page and memory with them
   const form = $("concern");
   form.reset();
   clearErrors(form);
@@ -308,7 +317,9 @@ async function lock(app, message) {
     if (node) while (node.firstChild) node.removeChild(node.firstChild);
   }
   for (const id of ["outbox-count", "received-count", "opened-count"]) $(id).textContent = "0";
-  for (const id of ["concern", "addendum", "notes", "session", "counts"]) $(id).hidden = true;
+  for (const id of ["concern", "addendum", "notes", "session", "counts", "leave", "leave-confirm"]) $(id).hidden = true;
+  $("leave-start").hidden = false;
+  $("leave-error").textContent = "";
   $("save").disabled = true;
   $("school").textContent = "Locked.";
   document.dispatchEvent(new CustomEvent("lantern-locked"));
@@ -493,6 +504,9 @@ function listen(app) {
     showLock(app, { focus: true });
   });
   $("lock-now").addEventListener("click", () => lock(app, ""));
+  $("leave-start").addEventListener("click", () => askToLeave(app));
+  $("leave-no").addEventListener("click", keepMe);
+  $("leave-yes").addEventListener("click", () => leave(app));
   // Leaving the page (another site, the tab closed or put in the back/forward cache) locks it: a
   // page restored from that cache must not come back unlocked for whoever presses Back.
   window.addEventListener("pagehide", () => lock(app, ""));
@@ -503,6 +517,61 @@ function listen(app) {
     say("Lantern was updated in another tab. Reload this page to carry on: your saved notes are safe.");
   });
   setInterval(() => sync(app), RETRY_MS);
+}
+
+// --- Leaving this device (lib/leave.js): asked, confirmed, then the server first, then this device.
+
+async function askToLeave(app) {
+  const waiting = await waitingFor(app.db, app.profile.id);
+  if (waiting) {
+    $("leave-error").textContent = `${notes(waiting)} of yours ${waiting === 1 ? "is" : "are"} still waiting to be sent. `
+      + "Connect to a network so that they go first, then remove yourself.";
+    return;
+  }
+  $("leave-error").textContent = "";
+  $("leave-name").textContent = app.profile.enrolment.person.name;
+  $("leave-start").hidden = true;
+  $("leave-confirm").hidden = false;
+  $("leave-question").focus();
+}
+
+function keepMe() {
+  $("leave-confirm").hidden = true;
+  $("leave-start").hidden = false;
+  $("leave-start").focus();
+}
+
+const LEAVE_REFUSED = {
+  offline: "There is no network. Removing you needs one, so that the server stops accepting this device in your name. Try again when you are connected.",
+  notes_waiting: "Some of your notes are still waiting to be sent. Connect to a network so that they go first, then remove yourself.",
+};
+
+async function leave(app) {
+  const profile = app.profile;
+  if (!profile) return;
+  $("leave-yes").disabled = true;
+  try {
+    await revokeOnServer(app.db, profile);
+  } catch (e) {
+    const code = e instanceof OfflineError ? "offline" : e instanceof LeaveError ? e.code : null;
+    if (!code) throw e;
+    $("leave-error").textContent = LEAVE_REFUSED[code] || `The server refused (${code}). Nothing was removed: ask your Lantern administrator.`;
+    keepMe();
+    return;
+  } finally {
+    $("leave-yes").disabled = false;
+  }
+  const message = `${profile.enrolment.person.name} was removed from this device.`;
+  await lock(app, "");
+  await forgetProfile(app.db, profile);
+  app.profiles = await listProfiles(app.db);
+  if (app.profiles.length) {
+    await showLock(app, { message, focus: true });
+  } else {
+    showEnrolment(app, { moveFocus: true });
+    say(message);
+    document.body.dataset.ready = "not-enrolled";
+  }
 }
 
 // A link `/#enrol=<code>` enrols on opening: the first person on this device, or one more. The hash

@@ -12,9 +12,9 @@
 // Updates: Chromium does not reliably install a new module worker when only a module it imports has
 // changed (the new version fails to start, and the old one stays in charge for good), so this file
 // itself must change with every version of the app. It names the shell's version below, which must
-// equal VERSION in sw.js: bump both together (tests/test_docs.py checks).
+// equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: 8
+// Shell version: 34c2274f3125
 
 import "./sw.js";
 import { loadClock } from "./lib/clock.js";

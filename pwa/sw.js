@@ -4,9 +4,10 @@
 // and it imports this file whole (so this must stay valid as a module too: no importScripts) and
 // adds sending the outbox on Background Sync.
 //
-// Updates (docs/architecture.md, "The app shell and updates"). Bump VERSION whenever a file in SHELL
-// changes, and the shell version named in sw-module.js with it; SHELL must list exactly the files in
-// pwa/ (tests/test_docs.py checks both). The browser fetches
+// Updates (docs/architecture.md, "The app shell and updates"). VERSION is a digest of the shell's
+// files (all but this file and sw-module.js), so that any change to one changes this file's bytes;
+// sw-module.js names it too. SHELL must list exactly the files in pwa/. tests/test_docs.py checks all
+// three, and says the new VERSION when a shell file has changed. The browser fetches
 // sw.js on each navigation; when its bytes differ, the new worker caches the whole new shell under its
 // own name, takes over at once (skipWaiting, clients.claim) and deletes the older caches. Why taking
 // over at once cannot lose, block or break a note:
@@ -26,7 +27,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "8";
+const VERSION = "34c2274f3125";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",
@@ -49,6 +50,7 @@ const SHELL = [
   "/lib/clock.js",
   "/lib/concern-form.js",
   "/lib/db.js",
+  "/lib/dom.js",
   "/lib/device.js",
   "/lib/drafts.js",
   "/lib/enrol.js",
@@ -57,10 +59,10 @@ const SHELL = [
   "/lib/idle.js",
   "/lib/inbox.js",
   "/lib/keyring.js",
+  "/lib/leave.js",
   "/lib/lock-screen.js",
   "/lib/messages.js",
   "/lib/note-reader.js",
-  "/lib/note-readout.js",
   "/lib/note-view.js",
   "/lib/note.js",
   "/lib/outbox.js",
@@ -69,6 +71,8 @@ const SHELL = [
   "/lib/push.js",
   "/lib/recipient-key.js",
   "/lib/replay.js",
+  "/lib/roster-import.js",
+  "/lib/roster.js",
   "/lib/service-worker.js",
   "/lib/status.js",
   "/lib/team.js",

@@ -19,19 +19,21 @@ from server.demo import ensure_demo_school
 from server.errors import EXCEPTION_HANDLERS
 from server.ratelimit import RateLimiter
 from server.routes import authenticated_device
-from server.routes.devices import device_key
+from server.routes.devices import device_key, leave
 from server.routes.enrol import demo, demo_code, enrol
 from server.routes.envelopes import pull, push, receipts, status
 from server.routes.health import healthz
 from server.routes.keyring import keyring
 from server.routes.push import push_key, subscribe, unsubscribe
 from server.routes.recipient_keys import register_recipient_key
+from server.routes.roster import fetch_roster, missing_roster, publish_roster, register_roster_key
 from server.settings import Settings
 from sync.wire import MAX_BODY
 
 ROUTES = [
-    healthz, enrol, demo, demo_code, keyring, device_key, push, pull, receipts, status,
+    healthz, enrol, demo, demo_code, keyring, device_key, leave, push, pull, receipts, status,
     push_key, subscribe, unsubscribe, register_recipient_key,
+    register_roster_key, publish_roster, fetch_roster, missing_roster,
 ]
 
 

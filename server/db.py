@@ -194,6 +194,42 @@ def m004_recipient_keys(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX recipient_keys_person ON recipient_keys (person_id, created_at)")
 
 
+
+@migrations()
+def m005_roster(db: sqlite_utils.Database) -> None:
+    """The child roster (docs/protocol.md, "The roster"), relayed sealed: each device's roster key
+    (an HPKE public key it made), the school's current roster version, and per roster key the newest
+    envelope sealed to it. The server never holds a child's name."""
+    db.execute(
+        """CREATE TABLE roster_keys (
+            key_id TEXT PRIMARY KEY,
+            school_id TEXT NOT NULL REFERENCES schools(id),
+            device_key_id TEXT NOT NULL UNIQUE REFERENCES devices(key_id),
+            public_key BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX roster_keys_school ON roster_keys (school_id, created_at)")
+    db.execute(
+        """CREATE TABLE rosters (
+            school_id TEXT PRIMARY KEY REFERENCES schools(id),
+            version INTEGER NOT NULL,
+            author_key_id TEXT NOT NULL REFERENCES devices(key_id),
+            published_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE roster_envelopes (
+            roster_key_id TEXT PRIMARY KEY REFERENCES roster_keys(key_id),
+            school_id TEXT NOT NULL REFERENCES schools(id),
+            version INTEGER NOT NULL,
+            author_key_id TEXT NOT NULL REFERENCES devices(key_id),
+            data BLOB NOT NULL,
+            stored_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX roster_envelopes_school ON roster_envelopes (school_id, version)")
+
 class Db:
     """The one connection, shared by the server's threads behind a lock (datasette's single writer).
 

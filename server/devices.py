@@ -10,6 +10,7 @@ from server.clock import iso, now
 from server.db import Db
 from server.errors import Refused
 from server.schools import get_person, get_school
+from sync.wire import DeviceKey
 from sync import codes, requests, signing
 
 DEFAULT_CODE_HOURS = 24
@@ -101,12 +102,16 @@ def revoke(db: Db, key_id: str) -> bool:
         return cursor.rowcount == 1
 
 
-def device_public_key(db: Db, school_id: uuid.UUID, key_id: str) -> bytes | None:
+def device_key(db: Db, school_id: uuid.UUID, key_id: str) -> DeviceKey | None:
+    """A device of this school: its public key and the person it was enrolled to (revoked or not: what
+    it signed while enrolled stays verifiable)."""
     with db.read() as s:
         row = s.execute(
-            "SELECT public_key FROM devices WHERE key_id = ? AND school_id = ?", [key_id, str(school_id)]
+            "SELECT d.public_key, p.id, p.name FROM devices d JOIN people p ON p.id = d.person_id"
+            " WHERE d.key_id = ? AND d.school_id = ?",
+            [key_id, str(school_id)],
         ).fetchone()
-    return row[0] if row else None
+    return DeviceKey(key_id=key_id, public_key=row[0], person_id=uuid.UUID(row[1]), name=row[2]) if row else None
 
 
 def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, str], body: bytes) -> Device:

@@ -105,6 +105,45 @@ class Client:
             signed=True,
         )
 
+    # The child roster (docs/protocol.md, "The roster")
+
+    def register_roster_key(self, public_key: bytes) -> wire.RosterKeyState:
+        """Registers this device's roster public key (its private half stays here), replacing any it had."""
+        return self._send(
+            "PUT", "/api/v1/roster-key", wire.RosterKeyState, wire.RosterKeyRequest(public_key=public_key), signed=True,
+        )
+
+    def seal_roster(self, content: bytes, roster_keys: list[bytes]) -> list[bytes]:
+        """Seals a roster's content to these roster public keys, one envelope per group of at most 16."""
+        keys = [envelope.public_key_from_bytes(k) for k in roster_keys]
+        return [
+            envelope.seal(content, school_id=self.school_id, record_id=uuid7(), recipients=keys[i:i + 16], author=self.device)
+            for i in range(0, len(keys), 16)
+        ]
+
+    def publish_roster(self, version: int, envelopes: list[bytes]) -> wire.RosterPublished:
+        return self._send(
+            "POST", "/api/v1/roster", wire.RosterPublished, wire.RosterPublish(version=version, envelopes=envelopes),
+            signed=True,
+        )
+
+    def roster(self) -> wire.RosterEnvelope:
+        """The newest roster envelope sealed to this device's roster key (ApiError no_roster if none)."""
+        return self._send("GET", "/api/v1/roster", wire.RosterEnvelope, None, signed=True)
+
+    def open_roster(self, roster_key: ec.EllipticCurvePrivateKey) -> envelope.Opened:
+        """Fetches and opens this device's roster envelope, checking that its author is the device the
+        server names and that it is sealed for this school."""
+        held = self.roster()
+        author = envelope.public_key_from_bytes(held.author_public_key)
+        opened = envelope.open(held.envelope, recipient=roster_key, author=author)
+        if opened.header.school_id != self.school_id:
+            raise ValueError("wrong_school: the roster names another school")
+        return opened
+
+    def roster_missing(self) -> wire.RosterMissing:
+        return self._send("GET", "/api/v1/roster/missing", wire.RosterMissing, None, signed=True)
+
     # Envelopes
 
     def seal(self, content: bytes, *, urgent: bool = False, record_id: uuid.UUID | None = None) -> bytes:
@@ -130,8 +169,16 @@ class Client:
                 return
             after = page.after
 
+    def lookup_device(self, key_id: bytes) -> wire.DeviceKey:
+        """An enrolled device of the school: its public key and the person it was enrolled to (team only)."""
+        return self._send("GET", f"/api/v1/devices/{key_id.hex()}", wire.DeviceKey, None, signed=True)
+
+    def leave(self) -> wire.DeviceState:
+        """Revokes this device: every later request it signs is refused (device_revoked)."""
+        return self._send("DELETE", "/api/v1/devices/self", wire.DeviceState, None, signed=True)
+
     def device_key(self, key_id: bytes) -> bytes:
-        return self._send("GET", f"/api/v1/devices/{key_id.hex()}", wire.DeviceKey, None, signed=True).public_key
+        return self.lookup_device(key_id).public_key
 
     def open_all(self, recipient: ec.EllipticCurvePrivateKey) -> Iterator[envelope.Opened]:
         """Pulls every envelope for this device's person and opens each, checking its author's signature."""

@@ -32,6 +32,9 @@ MARK_SIZES = ("under_1cm", "1_to_3cm", "3_to_6cm", "over_6cm")
 
 class Child(msgspec.Struct, kw_only=True, frozen=True):
     name: str
+    # The child's id in the school's roster (docs/protocol.md, "The roster"), when the author picked
+    # them from it: the MIS id or UPN, or a UUID the DSL's app gave them. Absent for free text.
+    roster_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
 class Mark(msgspec.Struct, kw_only=True, frozen=True):

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from sync import envelope
-from sync.keyring import SignedKeyring
+from sync.keyring import SignedKeyring, Text
 
 KeyIdHex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$", description="SHA-256 of a SEC1 public key, hex")]
 PublicKey = Annotated[bytes, msgspec.Meta(min_length=65, max_length=65, description="P-256 point, SEC1 uncompressed")]
@@ -79,6 +79,8 @@ class DemoCode(Strict):
 class DeviceKey(Strict):
     key_id: KeyIdHex
     public_key: PublicKey
+    person_id: uuid.UUID  # the person the device was enrolled to
+    name: Text
 
 
 class RecipientKeyRequest(Strict):
@@ -90,6 +92,55 @@ class RecipientKeyState(Strict):
     # Whether the school's current signed keyring holds it, so that staff devices seal to it. Until
     # then it is only proposed: the trust key holder signs it into the next version.
     in_keyring: bool
+
+
+# The child roster (docs/protocol.md, "The roster"): sealed by the DSL's app to each device's roster
+# key, relayed as opaque envelopes. A roster envelope's content is padded to at most 512 KiB, which
+# holds a roster of several thousand children; the envelope limit below follows from it.
+MAX_ROSTER_CONTENT_BUCKET = 1 << 19
+MAX_ROSTER_ENVELOPE = 71 + 145 * 16 + 4 + MAX_ROSTER_CONTENT_BUCKET + 16 + 64
+MAX_ROSTER_BATCH = 16
+RosterVersion = Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1, description="increases with each import")]
+RosterEnvelopeBytes = Annotated[
+    bytes, msgspec.Meta(max_length=MAX_ROSTER_ENVELOPE, description="a Lantern v1 envelope holding the roster")
+]
+
+
+class RosterKeyRequest(Strict):
+    public_key: PublicKey
+
+
+class RosterKeyState(Strict):
+    key_id: KeyIdHex
+
+
+class RosterPublish(Strict):
+    version: RosterVersion
+    envelopes: Annotated[list[RosterEnvelopeBytes], msgspec.Meta(min_length=1, max_length=MAX_ROSTER_BATCH)]
+
+
+class RosterPublished(Strict):
+    version: int
+    # How many roster keys of this school's devices now hold an envelope of this version from it.
+    stored: int
+
+
+class RosterEnvelope(Strict):
+    version: int
+    envelope: bytes
+    # The publishing device's public key, to check the envelope's signature with; its id is in the
+    # envelope's header, and the reader checks that it matches.
+    author_public_key: PublicKey
+
+
+class RosterKey(Strict):
+    key_id: KeyIdHex
+    public_key: PublicKey
+
+
+class RosterMissing(Strict):
+    version: int  # the school's current roster version, 0 when none was published
+    keys: list[RosterKey]
 
 
 class PushRequest(Strict):
@@ -166,6 +217,10 @@ class PushSubscription(Strict):
 
 class SubscriptionState(Strict):
     subscribed: bool
+
+
+class DeviceState(Strict):
+    revoked: bool
 
 
 class UrgentPush(Strict):

@@ -139,6 +139,18 @@ def test_a_revoked_device_is_refused_and_what_it_sent_stays(server):
     assert [o.content for o in dsl.open_all(server.demo_key("dsl"))] == [b"sent before revocation"]
 
 
+def test_a_device_that_leaves_is_revoked_only_itself_and_keeps_what_it_sent(server):
+    staff, other, dsl = server.enrolled("staff"), server.enrolled("staff"), server.enrolled("dsl")
+    staff.push([staff.seal(b"sent before leaving")])
+    assert staff.leave().revoked is True
+    assert refused(lambda: staff.push([staff.seal(b"after")])) == (403, "device_revoked")
+    assert refused(staff.leave) == (403, "device_revoked")
+    other.keyring()  # another device of the same school is untouched
+    rows = server.query("SELECT key_id, revoked_at IS NOT NULL FROM devices")
+    assert dict(rows)[public_bytes_id(staff)] == 1 and dict(rows)[public_bytes_id(other)] == 0
+    assert [o.content for o in dsl.open_all(server.demo_key("dsl"))] == [b"sent before leaving"]
+
+
 def public_bytes_id(client) -> str:
     from sync.signing import key_id
 

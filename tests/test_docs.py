@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 from pathlib import Path
 
@@ -73,6 +74,26 @@ def test_service_worker_precaches_exactly_the_app_files():
     files = {"/" + p.relative_to(ROOT / "pwa").as_posix() for p in (ROOT / "pwa").rglob("*") if p.is_file()}
     files = {f for f in files if f != "/sw.js" and not f.endswith(".py")}
     assert shell - {"/"} == files
+
+
+def shell_digest() -> str:
+    """What the shell's VERSION must be: a digest of every file the shell caches, but the two workers,
+    which name the version themselves."""
+    digest = hashlib.sha256()
+    pwa = ROOT / "pwa"
+    for path in sorted(p for p in pwa.rglob("*") if p.is_file() and p.name not in ("sw.js", "sw-module.js")):
+        digest.update(path.relative_to(pwa).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def test_the_shell_version_changes_with_any_shell_file():
+    """An installed app fetches a new shell only when the worker's bytes change: a shell file changed
+    without a new VERSION would stay old on every device, or mix with the new one."""
+    version = re.search(r'^const VERSION = "([^"]+)";$', (ROOT / "pwa" / "sw.js").read_text(), re.M).group(1)
+    expected = shell_digest()
+    assert version == expected, (
+        f'a file of the shell changed: set VERSION in pwa/sw.js and "// Shell version:" in pwa/sw-module.js to "{expected}"'
+    )
 
 
 def test_the_module_worker_names_the_shell_version():

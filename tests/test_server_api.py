@@ -145,13 +145,19 @@ def test_the_author_learns_received_then_opened_and_nothing_more(server):
     assert other.status([record_id])[record_id].received is False
 
 
-def test_only_the_team_looks_up_device_keys(server):
-    staff = server.enrolled("staff")
+def test_only_the_team_looks_up_device_keys_and_whose_they_are(server):
+    staff = server.client()
+    person = staff.enrol(server.code_for("staff")).person
     with pytest.raises(ApiError) as raised:
         staff.device_key(envelope.key_id(staff.device.public_key()))
     assert (raised.value.status, raised.value.code) == (403, "not_team")
     dsl = server.enrolled("dsl")
-    assert dsl.device_key(envelope.key_id(staff.device.public_key())) == public_bytes(staff.device.public_key())
+    found = dsl.lookup_device(envelope.key_id(staff.device.public_key()))
+    assert found.public_key == public_bytes(staff.device.public_key())
+    assert (found.person_id, found.name) == (person.id, person.name)
+    with pytest.raises(ApiError) as raised:
+        dsl.lookup_device(bytes(32))
+    assert (raised.value.status, raised.value.code) == (404, "not_found")
 
 
 BAD_REQUESTS = [

@@ -6,6 +6,7 @@
 import {
   COLOUR_SUGGESTIONS, MARK_SIZES, MARK_TYPES, isOnBody, markPlace, renderBodyMap,
 } from "./bodymap.js";
+import { el } from "./dom.js";
 
 // One arrow press moves a mark 2 units of the 100 x 200 drawing either way: the same distance on
 // screen across and down. Shift moves five times as far.
@@ -20,13 +21,6 @@ const NEAR = 0.12;
 const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 
 const clamp = (v) => Math.min(1, Math.max(0, v));
-
-function el(name, attrs, text) {
-  const node = document.createElement(name);
-  for (const k in attrs || {}) node.setAttribute(k, attrs[k]);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function radios(name, legend, items, hintId) {
   const set = el("fieldset", { class: "radios compact", id: name });

@@ -3,6 +3,8 @@
 // with it while editing (pwa/lib/bodymap-editor.js adds the interaction), and the DSL's side draws a
 // received note with it, read-only. No images, no camera: only shapes and what the person wrote.
 
+import { el } from "./dom.js";
+
 export const SIDES = ["front", "back"];
 export const MARK_TYPES = [
   { code: "bruise", label: "Bruise" },
@@ -160,13 +162,6 @@ function outline(side) {
   svg.appendChild(svgEl("text", { x: right, y: H - 2, "text-anchor": side === "front" ? "start" : "end", class: "bodymap-lr" })).textContent = "R";
   svg.appendChild(svgEl("text", { x: left, y: H - 2, "text-anchor": side === "front" ? "end" : "start", class: "bodymap-lr" })).textContent = "L";
   return svg;
-}
-
-function el(name, attrs, text) {
-  const node = document.createElement(name);
-  for (const k in attrs || {}) node.setAttribute(k, attrs[k]);
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 function place(node, mark) {

@@ -3,6 +3,8 @@
 // list is there with no network at all. Two lists: the member of staff's, the moment a note is marked
 // urgent, in the order to call; and the safeguarding team's, beside a note they have opened.
 
+import { el } from "./dom.js";
+
 // 999 and 101 are the same everywhere in the UK, so they are offered even when a school has not put
 // them in its directory: a missing entry must never leave someone without the number for danger.
 const EMERGENCY = { kind: "emergency", name: "Emergency services", phone: "999" };
@@ -62,13 +64,6 @@ export function teamCalls(contacts) {
 // "01482 448879" -> "tel:01482448879": a tel: URI has no spaces; a leading + stays.
 export function telHref(phone) {
   return "tel:" + String(phone).replace(/[^0-9+]/g, "");
-}
-
-function el(name, attrs, text) {
-  const node = document.createElement(name);
-  for (const k in attrs || {}) node.setAttribute(k, attrs[k]);
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 // Draws `calls` into `container` (emptied first) as a numbered list: what each step is for, then a

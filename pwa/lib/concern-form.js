@@ -3,18 +3,12 @@
 // note, and showing what is missing. pwa/index.html holds the markup; ids here are its ids.
 
 import { CATEGORIES } from "./categories.js";
+import { el } from "./dom.js";
 import { isLate } from "./note.js";
 import { routeRecipients } from "./keyring.js";
 
 function byId(form, id) {
   return form.querySelector("#" + id);
-}
-
-function el(name, attrs, text) {
-  const node = document.createElement(name);
-  for (const k in attrs || {}) node.setAttribute(k, attrs[k]);
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 // One checkbox per category, from the one list in categories.js.
@@ -27,6 +21,35 @@ export function buildCategories(container) {
   }
 }
 
+// --- The child, picked from the school's roster (pwa/lib/roster.js) or typed when not on it.
+
+// What the roster offers, while someone is unlocked: the label shown (and typed) and the name, each
+// in a form to compare, to the child. Empty when there is no roster, or the app is locked.
+const picker = { byLabel: new Map(), byName: new Map() };
+const folded = (text) => text.replace(/\s+/g, " ").trim().toLowerCase();
+
+// Offers these children ({child, label} each) in the child field's list, or none ([]).
+export function fillChildChoices(form, choices) {
+  const list = byId(form, "child-choices");
+  while (list.firstChild) list.removeChild(list.firstChild);
+  picker.byLabel = new Map();
+  picker.byName = new Map();
+  for (const { child, label } of choices) {
+    list.appendChild(el("option", { value: label }));
+    picker.byLabel.set(folded(label), child);
+    const name = folded(child.name);
+    picker.byName.set(name, picker.byName.has(name) ? null : child); // two children of one name: neither
+  }
+  byId(form, "child-hint").hidden = choices.length === 0;
+}
+
+// The roster's child the typed text names: their label as the list shows it, or a name only one
+// child on the roster has. Null for anyone else (then the name is the text, as typed).
+export function pickedChild(text) {
+  const key = folded(text);
+  return picker.byLabel.get(key) || picker.byName.get(key) || null;
+}
+
 export function readConcern(form, editor) {
   const text = (id) => (byId(form, id).value || "").trim();
   const radio = (name) => {
@@ -35,8 +58,10 @@ export function readConcern(form, editor) {
   };
   const categories = [];
   for (const box of form.querySelectorAll("input[name=category]:checked")) categories.push(box.value);
+  const picked = pickedChild(text("child"));
   return {
-    child: text("child"),
+    child: picked ? picked.name : text("child"),
+    childRosterId: picked ? picked.id : null,
     incidentAt: text("incident_at"),
     place: text("place"),
     peoplePresent: text("people_present"),

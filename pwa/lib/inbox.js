@@ -119,11 +119,13 @@ export function sealedHere(entry, recipientKey) {
   return entry.recipientKeyIds.indexOf(recipientKey.keyId) !== -1;
 }
 
-// The author's device public key: asked of the server once (GET /api/v1/devices/{key_id}), then kept
-// here, since a public key is no secret and a note should open again with no network.
-async function authorKey(idb, device, keyId) {
+// The author's device: its public key and the person it was enrolled to ({keyId, publicKeyRaw,
+// personId, name}), asked of the server once (GET /api/v1/devices/{key_id}), then kept here, since
+// none of it is secret and a note should open again with no network. Null when the server has no
+// such device.
+async function authorDevice(idb, device, keyId) {
   const held = await transaction(idb, "authors", "readonly", (s) => requestValue(s.authors.get(keyId)));
-  if (held) return held.publicKeyRaw;
+  if (held) return held;
   const answer = await signedFetch(device, "GET", "/api/v1/devices/" + keyId, null);
   if (answer.status === 404) return null;
   if (answer.status !== 200 || !answer.body || answer.body.key_id !== keyId) {
@@ -133,23 +135,24 @@ async function authorKey(idb, device, keyId) {
   // Only a key whose id is the one asked for is kept; open() checks it again against the envelope.
   const actual = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", publicKeyRaw)));
   if (actual !== keyId) throw new InboxError("unknown_author", "the server gave another key");
-  await transaction(idb, "authors", "readwrite", (s) => { s.authors.put({ keyId, publicKeyRaw }); });
-  return publicKeyRaw;
+  const found = { keyId, publicKeyRaw, personId: String(answer.body.person_id).toLowerCase(), name: String(answer.body.name) };
+  await transaction(idb, "authors", "readwrite", (s) => { s.authors.put(found); });
+  return found;
 }
 
 // Checks and decrypts one entry with this device's recipient key and reads its content. Resolves with
-// {note, header}; throws InboxError, or OfflineError when the author's key is needed and there is no
+// {note, header, signer: {personId, name} of the device that signed it}; throws InboxError, or OfflineError when the author's key is needed and there is no
 // network. Nothing it returns is stored.
 export async function openEntry(idb, device, recipientKey, schoolId, entry) {
   if (entry.broken) throw new InboxError(entry.broken);
   if (!sealedHere(entry, recipientKey)) throw new InboxError("sealed_elsewhere");
-  const author = await authorKey(idb, device, entry.authorKeyId);
+  const author = await authorDevice(idb, device, entry.authorKeyId);
   let opened;
   try {
     opened = await open(entry.envelope, {
       recipientPrivateKey: recipientKey.privateKey,
       recipientPublicKeyRaw: recipientKey.publicKeyRaw,
-      authorPublicKeyRaw: author,
+      authorPublicKeyRaw: author ? author.publicKeyRaw : null,
     });
   } catch (e) {
     if (e instanceof EnvelopeError) throw new InboxError(e.code);
@@ -164,7 +167,15 @@ export async function openEntry(idb, device, recipientKey, schoolId, entry) {
     if (e.name === "NoteError") throw new InboxError(e.code, e.message);
     throw e;
   }
-  return { note, header: opened.header };
+  return { note, header: opened.header, signer: { personId: author.personId, name: author.name } };
+}
+
+// Forgets everything pulled for one device (its person is leaving this device: lib/leave.js).
+export function forgetOwner(idb, owner) {
+  return transaction(idb, ["envelopes", "cursors"], "readwrite", async (s) => {
+    for (const key of await requestValue(s.envelopes.index("owner").getAllKeys(owner))) s.envelopes.delete(key);
+    s.cursors.delete(owner);
+  });
 }
 
 // Marks an entry opened on this device, with its receipt still to send.

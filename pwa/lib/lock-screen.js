@@ -3,16 +3,9 @@
 // no list. Whoever is chosen unlocks with their own PIN (pwa/lib/profiles.js); the markup is in
 // pwa/index.html (#lock, #pin-setup), ids here are its ids.
 
+import { $, el } from "./dom.js";
 import { PinError, getProfile, setPin, unlock, unlockState } from "./profiles.js";
 
-const $ = (id) => document.getElementById(id);
-
-function el(name, attrs, text) {
-  const node = document.createElement(name);
-  for (const k in attrs || {}) node.setAttribute(k, attrs[k]);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function clockTime(ms) {
   return new Date(ms).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });

@@ -82,7 +82,11 @@ function readAuthor(v) {
 function readConcern(raw, common) {
   const child = field(raw, "child", isObject);
   return Object.assign(common, {
-    child: { name: field(child, "name", isString) },
+    child: {
+      name: field(child, "name", isString),
+      // The roster's id for the child, when picked from it (docs/protocol.md, "The roster").
+      roster_id: field(child, "roster_id", (v) => v === null || (isString(v) && Array.from(v).length <= 64), null),
+    },
     incident_at: field(raw, "incident_at", isString, ""),
     place: field(raw, "place", isString, ""),
     people_present: field(raw, "people_present", isString, ""),
@@ -138,6 +142,11 @@ export function readNote(content) {
   } catch (e) {
     throw malformed("not UTF-8 JSON");
   }
+  return readContent(raw);
+}
+
+// The same checks for content already parsed: an author's own copy of what they sealed.
+export function readContent(raw) {
   if (!isObject(raw) || !isString(raw.type)) throw malformed("no type");
   if (raw.type !== "concern" && raw.type !== "addendum") throw new NoteError("unknown_type", raw.type);
   const common = {

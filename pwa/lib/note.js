@@ -24,7 +24,8 @@ export function concernContent(fields, subject, enrolment, now = new Date()) {
     v: CONTENT_VERSION,
     type: "concern",
     author: authorOf(enrolment),
-    child: { name: fields.child },
+    // The roster's id too, when the child was picked from it (docs/protocol.md, "The roster").
+    child: fields.childRosterId ? { name: fields.child, roster_id: fields.childRosterId } : { name: fields.child },
     incident_at: fields.incidentAt,
     recorded_at: now.toISOString(),
     place: fields.place,

@@ -4,7 +4,9 @@
 // never edited: each one offers "Add to this note", which writes an addendum that refers to it.
 
 import { getAllBy } from "./db.js";
-import { readableTime, renderNote } from "./note-readout.js";
+import { el } from "./dom.js";
+import { readContent } from "./note-reader.js";
+import { formatTime, renderNote } from "./note-view.js";
 import { openLocal } from "./vault.js";
 
 export const COPY = "copy"; // the vault's kind for an own copy; its id is the record id
@@ -57,13 +59,17 @@ const WHERE = {
   opened: "Opened by the safeguarding team",
 };
 
-export const when = readableTime;
+export const when = (iso) => formatTime(new Date(iso));
 
-function el(name, attrs, text) {
-  const node = document.createElement(name);
-  for (const k in attrs || {}) node.setAttribute(k, attrs[k]);
-  if (text !== undefined) node.textContent = text;
-  return node;
+// The author's copy, drawn by the team's renderer. A copy that no longer reads (an older app's, say)
+// says so rather than break the list.
+function drawCopy(body, item) {
+  try {
+    renderNote(body, readContent(item.content), { recordId: item.recordId, idPrefix: `own-${item.recordId}-`, own: true });
+  } catch (e) {
+    if (e.name !== "NoteError") throw e;
+    body.appendChild(el("p", {}, `This copy cannot be shown here (${e.message}). The note itself was sent as it was saved.`));
+  }
 }
 
 function titleOf(item) {
@@ -100,7 +106,7 @@ export function renderOwnNotes(list, items) {
       const body = el("div", { class: "own-note-body" });
       details.appendChild(body);
       // Drawn when first opened: a long list stays light, and closed copies are not in the page.
-      const draw = () => { if (!body.firstChild) renderNote(body, item.content, { idPrefix: `own-${item.recordId}-` }); };
+      const draw = () => { if (!body.firstChild) drawCopy(body, item); };
       details.addEventListener("toggle", () => { if (details.open) draw(); });
       if (open[item.recordId]) {
         details.open = true;

@@ -128,15 +128,23 @@ export async function setPin(db, profileId, pin, again) {
   return usable;
 }
 
+// Whether a name in the `settings` store is one person's: every setting kept for one person is named
+// with their profile id or their device key id (keyring.js, recipient-key.js, roster.js).
+export function isPersonalSetting(name, profile) {
+  return String(name).indexOf(profile.id) !== -1 || String(name).indexOf(profile.device.keyId) !== -1;
+}
+
 // Erases all that the profile key protected, and the wrapped key itself. The profile stays, with its
 // device key, so that what it sealed still goes out.
 function lockOut(db, profileId) {
-  return transaction(db, ["profiles", "drafts", "copies"], "readwrite", async (s) => {
+  return transaction(db, ["profiles", "drafts", "copies", "settings"], "readwrite", async (s) => {
     const profile = await requestValue(s.profiles.get(profileId));
     if (profile) s.profiles.put(Object.assign(profile, { lock: null, lockedOut: true, failures: MAX_FAILURES }));
     s.drafts.delete(profileId);
     const keys = await requestValue(s.copies.index("profileId").getAllKeys(profileId));
     for (const key of keys) s.copies.delete(key);
+    // Their keys sealed under the profile key (the team's recipient key, the roster key) and the roster.
+    if (profile) for (const name of await requestValue(s.settings.getAllKeys())) if (isPersonalSetting(name, profile)) s.settings.delete(name);
   });
 }
 

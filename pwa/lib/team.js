@@ -6,17 +6,17 @@
 // window ({type: "alert", record_id}) or opens the app at `/#alert=<record id>` (pwa/sw.js).
 //
 // app.js calls enterTeam when a person enters the app and syncTeam at each sync, each time with
-// `ctx` = {db, device, enrolment, keyring} of the person using the app now; for anyone else, enterTeam
+// `ctx` = {db, device, enrolment, keyring, key (the profile key)} of the person using the app now; for anyone else, enterTeam
 // hides all of this. pwa/index.html holds the markup (#inbox, #note-view).
 
 import { OfflineError } from "./api.js";
 import { renderCalls, teamCalls } from "./call-list.js";
+import { $, el } from "./dom.js";
 import { InboxError, findEntry, listInbox, markOpened, openEntry, openInboxDb, pullInbox, sealedHere, sendReceipts, writtenAt } from "./inbox.js";
 import { clearNote, formatTime, renderNote } from "./note-view.js";
 import { PushError, disableAlerts, enableAlerts, permission, pushSupported, renewAlerts } from "./push.js";
 import { inKeyring, isTeam, loadOrCreateRecipientKey, registerRecipientKey, shortKeyId } from "./recipient-key.js";
 
-const $ = (id) => document.getElementById(id);
 const RECORD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // What this side keeps between calls: one per page.
@@ -24,13 +24,6 @@ const team = {
   ctx: null, key: null, idb: null, listening: false, alerts: false, shown: null, viewing: null, hiddenBefore: null,
   pendingAlert: null, // an alert that came while nobody on the team was in (the app locked): opened at the next entry
 };
-
-function el(name, attrs, text) {
-  const node = document.createElement(name);
-  for (const k in attrs || {}) node.setAttribute(k, attrs[k]);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 // Only on a change: these are live regions, which re-announce whatever is written to them.
 function say(id, text) {
@@ -199,9 +192,9 @@ async function openNote(recordId) {
   if (team.viewing !== recordId) return; // another note was asked for meanwhile
   try {
     if (!entry) throw new InboxError("not_found");
-    const { note, header } = await openEntry(team.idb, ctx.device, team.key, ctx.enrolment.school.id, entry);
+    const { note, header, signer } = await openEntry(team.idb, ctx.device, team.key, ctx.enrolment.school.id, entry);
     if (team.viewing !== recordId) return;
-    $("note-heading").textContent = renderNote($("note-body"), note, { recordId, urgent: header.urgent });
+    $("note-heading").textContent = renderNote($("note-body"), note, { recordId, urgent: header.urgent, signer });
     document.body.dataset.noteOpen = recordId;
     await markOpened(team.idb, entry);
   } catch (e) {
@@ -354,7 +347,7 @@ export async function enterTeam(ctx) {
   team.ctx = ctx;
   team.shown = null;
   team.idb = team.idb || (await openInboxDb());
-  team.key = await loadOrCreateRecipientKey(ctx.db, ctx.device);
+  team.key = await loadOrCreateRecipientKey(ctx.db, ctx.device, ctx.key);
   try {
     await proposeKey(); // before the first sync, so that it already fetches the keyring with this key
   } catch (e) {

@@ -10,7 +10,7 @@
 // the wrong thing. Padding is the envelope's (docs/envelope.md), so a draft's size says little about
 // how much has been typed.
 
-import { ascii, concat } from "./bytes.js";
+import { ascii, concat, fromBase64, toBase64 } from "./bytes.js";
 import { pad, unpad } from "./envelope.js";
 
 const LABEL = "lantern-local-v1";
@@ -30,4 +30,18 @@ export async function sealLocal(key, kind, id, value) {
 export async function openLocal(key, kind, id, sealed) {
   const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.iv, additionalData: aad(kind, id) }, key, sealed.data);
   return JSON.parse(new TextDecoder().decode(unpad(new Uint8Array(plain))));
+}
+
+// A private key kept under the profile key, so that it is usable only after its owner's unlock. It is
+// made extractable only to be sealed here, once, and comes back non-extractable: exportKey refuses it.
+// `kind` and `id` bind it as for any value above (say "recipient-key" and the device key id).
+export async function sealPrivateKey(key, kind, id, privateKey) {
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", privateKey));
+  return sealLocal(key, kind, id, toBase64(pkcs8));
+}
+
+// Resolves with an ECDH P-256 private key for deriveBits (HPKE's DH); rejects as openLocal does.
+export async function openPrivateKey(key, kind, id, sealed) {
+  const pkcs8 = fromBase64(await openLocal(key, kind, id, sealed));
+  return crypto.subtle.importKey("pkcs8", pkcs8, { name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
 }

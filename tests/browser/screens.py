@@ -89,7 +89,7 @@ def own_note(page: Page, url: str) -> None:
     page.click("#save")
     wait_count(page, "received-count", 1)
     page.get_by_text("Read what you wrote").first.click()
-    page.locator(".own-note-body .note-readout").wait_for()
+    page.locator(".own-note-body .note-answers").wait_for()
     show(page, "#notes-heading")
 
 
@@ -163,6 +163,14 @@ def addendum(page: Page, url: str) -> None:
     show(page, "#addendum")
 
 
+def leave(page: Page, url: str) -> None:
+    """A person removing themselves from a device, asked to confirm."""
+    sent(page, url)
+    page.get_by_role("button", name="Remove me from this device").click()
+    page.wait_for_function("document.activeElement.id === 'leave-question'")
+    show(page, "#leave")
+
+
 SCREENS: dict[str, Callable[[Page, str], None]] = {
     "enrolment": open_app,
     "enrolment-error": enrolment_error,
@@ -178,6 +186,7 @@ SCREENS: dict[str, Callable[[Page, str], None]] = {
     "sent": sent,
     "addendum": addendum,
     "own-note": own_note,
+    "leave": leave,
 }
 
 

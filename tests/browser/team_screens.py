@@ -88,9 +88,32 @@ def urgent_calls(page: Page, url: str) -> None:
     show(page, "#guidance-urgent")
 
 
+# A made-up MIS export for the screens: one row has no name, and is left out.
+SAMPLE_CSV = (
+    "UPN,Legal Surname,Legal Forename,Preferred Forename,Date of Birth,Year,Reg Group\r\n"
+    "A100000000001,Example,Jordan,,02/05/2017,Year 4,4B\r\n"
+    "A100000000002,Sample,Riley,Ri,11/09/2016,Year 5,5A\r\n"
+    "A100000000003,,,,01/01/2018,Year 3,3C\r\n"
+    '"A100000000004","Specimen, Jr",Casey,,23/12/2015,Year 6,6B\r\n'
+)
+
+
+def roster_import(page: Page, url: str) -> None:
+    """The DSL imports the school's list of children from the MIS's CSV: what was found, and what was
+    left out and why, before anything is published."""
+    from tests.browser.screens import show
+
+    team_member(page, url)
+    page.fill("#roster-csv", SAMPLE_CSV)
+    page.get_by_role("button", name="Check the list").click()
+    page.wait_for_function("document.body.dataset.rosterPreview === '3'")
+    show(page, "#roster-csv")
+
+
 TEAM_SCREENS = {
     "urgent-calls": urgent_calls,
     "inbox": inbox,
     "note-view": note_view,
     "note-map-and-calls": note_map_and_calls,
+    "roster-import": roster_import,
 }

@@ -209,7 +209,9 @@ def test_a_wrong_device_clock_delays_nothing(browser, server):
     page.reload()
     unlock(page)
     # The first signed request was refused as stale and went again at once, on the server's time.
-    assert answers[-2:] == [("GET", "/api/v1/keyring", 401), ("GET", "/api/v1/keyring", 200)]
+    # (Later requests of the same sync, the school's roster of children, may follow it.)
+    signed = [a for a in answers if a[1].startswith("/api/v1/") and a[1] != "/api/v1/demo"]
+    assert signed[:2] == [("GET", "/api/v1/keyring", 401), ("GET", "/api/v1/keyring", 200)]
 
     page.fill("#child", "Sam Example")
     page.fill("#words", "Something the child said")

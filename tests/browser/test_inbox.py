@@ -108,21 +108,50 @@ def test_the_dsl_opens_a_note_read_only_with_its_body_map_and_calls_to_hand(brow
     context.close()
 
 
-def test_the_team_s_recipient_key_is_made_here_and_cannot_be_read_out(browser, server):
+def test_the_note_s_author_is_checked_against_the_device_that_signed_it(browser, server):
+    """The server says whose the signing device is (GET /api/v1/devices/{key_id}); a note naming
+    someone else as its author is shown with a warning, one naming its device's person plainly."""
+    context, page = team_page(browser, server, "dsl")
+    staff = server.client()
+    person = staff.enrol(server.code_for("staff")).person
+    with staff:
+        notes = {}
+        for case, author in [("own", {"person_id": str(person.id), "name": person.name}),
+                             ("other", {"person_id": str(uuid.uuid4()), "name": "Mr Someone Else"})]:
+            sealed = staff.seal(json.dumps({**CONCERN, "author": author}).encode())
+            staff.push([sealed])
+            notes[case] = str(uuid.UUID(bytes=sealed[22:38]))
+    sync_now(page)
+    page.wait_for_function("document.body.dataset.inbox === '2'")
+    shown = {}
+    for case, record_id in notes.items():
+        page.locator(f"#inbox-list li[data-record='{record_id}']").get_by_role("button", name="Open").click()
+        page.wait_for_function(f"document.body.dataset.noteOpen === '{record_id}'")
+        shown[case] = page.inner_text("#note-body")
+        page.click("#note-close")
+    assert f"Written by {person.name}." in shown["own"] and "signed on a device" not in shown["own"]
+    assert (f"The note names Mr Someone Else as its author, but it was signed on a device enrolled to "
+            f"{person.name}.") in shown["other"]
+    assert "Written by Mr Someone Else" not in shown["other"]
+    context.close()
+
+
+def test_the_team_s_recipient_key_is_made_here_and_kept_under_the_profile_key(browser, server):
+    """Made in this browser; stored sealed under the person's profile key (tests/browser/
+    test_profiles_js.py tests the sealing itself), never as a usable key: another person on the
+    device, or anyone with the browser's files, has nothing to decrypt with."""
     context, page = team_page(browser, server, "deputy_dsl")
-    held = page.evaluate("""async () => {
+    (held,) = [v for k, v in zip(*page.evaluate("""async () => {
         const db = await new Promise((ok) => { const r = indexedDB.open('lantern'); r.onsuccess = () => ok(r.result); });
-        const tx = db.transaction('settings');
-        const keys = await new Promise((ok) => { const q = tx.objectStore('settings').getAllKeys(); q.onsuccess = () => ok(q.result); });
-        const name = keys.find((k) => String(k).startsWith('recipientKey:'));
-        const key = await new Promise((ok) => { const q = tx.objectStore('settings').get(name); q.onsuccess = () => ok(q.result); });
-        let exported = 'refused';
-        try { await crypto.subtle.exportKey('pkcs8', key.privateKey); exported = 'exported'; } catch (e) {}
-        return { algorithm: key.privateKey.algorithm, extractable: key.privateKey.extractable, exported, keyId: key.keyId,
-                 usages: key.privateKey.usages };
-    }""")
-    assert held["algorithm"] == {"name": "ECDH", "namedCurve": "P-256"} and held["usages"] == ["deriveBits"]
-    assert held["extractable"] is False and held["exported"] == "refused"
+        const all = (how) => new Promise((ok) => { const q = db.transaction('settings').objectStore('settings')[how](); q.onsuccess = () => ok(q.result); });
+        const [keys, values] = [await all('getAllKeys'), await all('getAll')];
+        db.close();
+        return [keys.map(String), values.map((v) => JSON.parse(JSON.stringify(v, (k, x) =>
+            x instanceof CryptoKey ? 'CryptoKey' : x instanceof Uint8Array ? { length: x.length } : x)))];
+    }""")) if k.startswith("recipientKey:")]
+    assert set(held) == {"sealedPrivateKey", "publicKeyRaw", "keyId", "registered"}
+    assert "CryptoKey" not in json.dumps(held)
+    assert held["publicKeyRaw"] == {"length": 65} and held["sealedPrivateKey"]["iv"] == {"length": 12}
     with server.enrolled("staff") as staff:
         assert held["keyId"] in {r.key_id for r in staff.accepted_payload().recipients if r.role == "deputy_dsl"}
     assert held["keyId"][:4] in page.inner_text("#recipient-key")

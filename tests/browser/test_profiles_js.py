@@ -205,3 +205,37 @@ def test_the_service_worker_never_creates_or_upgrades_the_database(page):
         }"""
     )
     assert out == {"present": 2, "absent": None, "names": []}
+
+
+def test_a_private_key_kept_under_a_profile_key_comes_back_usable_and_never_readable(page):
+    """The team's recipient key (pwa/lib/recipient-key.js) is kept this way: sealed under its owner's
+    profile key, opened non-extractable, bound to what it is and whose."""
+    fresh(page)
+    out = page.evaluate(
+        """async ([newProfile, pin]) => {
+            const { profiles, vault } = lantern;
+            const a = lantern.app();
+            const p = await eval(newProfile)("Alex");
+            const key = await profiles.setPin(a.db, p.id, pin, pin);
+            const ecdh = { name: "ECDH", namedCurve: "P-256" };
+            const pair = await crypto.subtle.generateKey(ecdh, true, ["deriveBits"]);
+            const peer = await crypto.subtle.generateKey(ecdh, false, ["deriveBits"]);
+            const sealed = await vault.sealPrivateKey(key, "recipient-key", "device-1", pair.privateKey);
+            const opened = await vault.openPrivateKey(key, "recipient-key", "device-1", sealed);
+            const bits = async (k) => lantern.bytes.toHex(new Uint8Array(await crypto.subtle.deriveBits(
+                { name: "ECDH", public: peer.publicKey }, k, 256)));
+            const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+            return {
+                same: (await bits(opened)) === (await bits(pair.privateKey)),
+                extractable: opened.extractable, usages: opened.usages,
+                exported: await crypto.subtle.exportKey("pkcs8", opened).then(() => "exported", (e) => e.name),
+                otherDevice: (await lantern.outcome(() => vault.openPrivateKey(key, "recipient-key", "device-2", sealed))).error,
+                asDraft: (await lantern.outcome(() => vault.openLocal(key, "draft", "device-1", sealed))).error,
+                // The sealed bytes do not hold the key's PKCS#8 (nor its last 32 bytes, the private scalar's region).
+                plainInside: lantern.bytes.toHex(sealed.data).includes(lantern.bytes.toHex(pkcs8.slice(-32))),
+            };
+        }""",
+        [NEW_PROFILE, PIN],
+    )
+    assert out == {"same": True, "extractable": False, "usages": ["deriveBits"], "exported": "InvalidAccessError",
+                   "otherDevice": "OperationError", "asDraft": "OperationError", "plainInside": False}

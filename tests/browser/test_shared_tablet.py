@@ -80,14 +80,14 @@ def test_two_people_on_one_tablet_never_see_each_others_drafts_or_notes(browser,
     wait_count(page, "received-count", 1)
     # Their own copy, re-read behind their own unlock.
     page.get_by_text("Read what you wrote").click()
-    assert A_MARKER in page.inner_text("#notes-list .note-readout")
+    assert A_MARKER in page.inner_text("#notes-list .own-note-body .note-answers")
     assert B_MARKER not in page.inner_text("#notes-list")
 
     lock(page)
     unlock(page, person=b_name, pin="735190")
     assert own_notes_listed(page) == 1 and "Alex" not in page.inner_text("#notes-list")
     page.get_by_text("Read what you wrote").click()
-    assert B_MARKER in page.inner_text("#notes-list .note-readout") and A_MARKER not in screen_text(page)
+    assert B_MARKER in page.inner_text("#notes-list .own-note-body .note-answers") and A_MARKER not in screen_text(page)
     assert not page.errors
     context.close()
 
@@ -148,6 +148,10 @@ def test_a_wrong_pin_is_refused_then_throttled_then_locks_the_profile_out(browse
     [profile] = dump["profiles"]
     assert profile["lockedOut"] is True and profile["lock"] is None  # the wrapped key is gone
     assert dump["drafts"] == [] and dump["copies"] == []  # and all it protected
+    names = page.evaluate("""() => new Promise((ok) => { const r = indexedDB.open('lantern'); r.onsuccess = () => {
+        const q = r.result.transaction('settings').objectStore('settings').getAllKeys();
+        q.onsuccess = () => { r.result.close(); ok(q.result.map(String)); }; }; })""")
+    assert [n for n in names if profile["id"] in n] == []  # its keyring, its keys sealed under the lost key
     assert len(dump["outbox"]) == 1  # but the note already sealed still goes out
 
     page.reload()
@@ -234,3 +238,59 @@ def test_drafts_are_ciphertext_at_rest_and_come_back_after_a_closed_tab(browser,
     [(_, sent)] = open_as_dsl(server)
     assert sent.child.name == f"Child {A_MARKER}" and sent.body_map[0].colour == f"Colour {A_MARKER}"
     assert json.loads(json.dumps(sent.urgent)) is True
+
+
+def test_a_person_removes_themselves_once_their_notes_are_sent_and_nothing_of_theirs_stays(browser, server):
+    context, page = join_demo(browser, server)
+    a_name = page.inner_text("#session-name")
+    lock(page)
+    b_name = add_demo_person(page, pin="735190")
+    (b_profile,) = [p for p in page.evaluate(DUMP_DB)["profiles"] if p["enrolment"]["person"]["name"] == b_name]
+    b_device = b_profile["enrolment"]["deviceKeyId"]
+
+    # Not while a note of theirs waits: it would be lost with the key that signs it.
+    context.set_offline(True)
+    fill_minimal(page, words=f"Written before leaving {B_MARKER}")
+    page.click("#save")
+    wait_count(page, "outbox-count", 1)
+    page.get_by_role("button", name="Remove me from this device").click()
+    page.wait_for_function("document.getElementById('leave-error').textContent.includes('1 note of yours is still waiting to be sent')")
+    assert page.is_hidden("#leave-confirm")
+
+    # Nor with no network: the server must stop accepting the device first.
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_count(page, "outbox-count", 0)
+    context.set_offline(True)
+    page.get_by_role("button", name="Remove me from this device").click()
+    page.wait_for_function("document.activeElement.id === 'leave-question'")
+    assert f"Remove {b_name} from this device?" in page.inner_text("#leave-confirm")
+    page.get_by_role("button", name="Yes, remove me").click()
+    page.wait_for_function("document.getElementById('leave-error').textContent.includes('There is no network')")
+    assert server.query("SELECT revoked_at FROM devices WHERE key_id = ?", b_device) == [(None,)]
+    assert len(page.evaluate(DUMP_DB)["profiles"]) == 2
+
+    context.set_offline(False)
+    page.get_by_role("button", name="Remove me from this device").click()
+    page.get_by_role("button", name="Yes, remove me").click()
+    wait_ready(page, "locked")
+    page.wait_for_function(f"document.getElementById('lock-message').textContent.includes('{b_name} was removed')")
+    assert b_name not in page.inner_text("#people-list") and a_name in page.inner_text("#people-list")
+    (revoked,) = server.query("SELECT revoked_at FROM devices WHERE key_id = ?", b_device)
+    assert revoked[0] is not None
+    dump = page.evaluate(DUMP_DB)
+    assert [p["enrolment"]["person"]["name"] for p in dump["profiles"]] == [a_name]
+    assert b_profile["id"] not in json.dumps(dump) and b_device not in json.dumps(dump)
+    assert B_MARKER.encode() not in stored_bytes(page)
+    # What they sent stays with the team.
+    assert [B_MARKER in o.content.decode() for o, _ in open_as_dsl(server)] == [True]
+
+    # The last person leaving leaves a device to set up again.
+    unlock(page, person=a_name)
+    page.get_by_role("button", name="Remove me from this device").click()
+    page.get_by_role("button", name="Yes, remove me").click()
+    wait_ready(page, "not-enrolled")
+    assert f"{a_name} was removed from this device." in page.inner_text("#status")
+    assert page.evaluate(DUMP_DB)["profiles"] == []
+    assert page.errors == []
+    context.close()
