@@ -27,7 +27,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "34c2274f3125";
+const VERSION = "b7d0f52117c7";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",

@@ -9,6 +9,7 @@ import { errorCode, signedFetch } from "./api.js";
 import { getAllBy, requestValue, transaction } from "./db.js";
 import { forgetOwner, openInboxDb } from "./inbox.js";
 import { isPersonalSetting } from "./profiles.js";
+import { isTeam } from "./recipient-key.js";
 
 export class LeaveError extends Error {
   // `code`: notes_waiting (with `waiting`, how many), or the server's error code.
@@ -44,6 +45,7 @@ export async function forgetProfile(db, profile) {
     for (const key of await requestValue(s.sent.index("profileId").getAllKeys(profile.id))) s.sent.delete(key);
     for (const name of await requestValue(s.settings.getAllKeys())) if (isPersonalSetting(name, profile)) s.settings.delete(name);
   });
+  if (!isTeam(profile.enrolment)) return; // only the team has an inbox; staff devices never make one
   const inbox = await openInboxDb();
   try {
     await forgetOwner(inbox, profile.device.keyId);

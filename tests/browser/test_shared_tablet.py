@@ -292,5 +292,6 @@ def test_a_person_removes_themselves_once_their_notes_are_sent_and_nothing_of_th
     wait_ready(page, "not-enrolled")
     assert f"{a_name} was removed from this device." in page.inner_text("#status")
     assert page.evaluate(DUMP_DB)["profiles"] == []
+    assert page.evaluate("indexedDB.databases().then((d) => d.map((x) => x.name))") == ["lantern"]  # no inbox made
     assert page.errors == []
     context.close()
