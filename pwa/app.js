@@ -29,6 +29,7 @@ import { listProfiles } from "./lib/profiles.js";
 import { replayAll } from "./lib/replay.js";
 import { registerWorker, requestBackgroundSync } from "./lib/service-worker.js";
 import { pollStatus, sentCounts } from "./lib/status.js";
+import { askToKeep, installed, sendsInBackground, storageKept, storageNotice } from "./lib/storage.js";
 import { sealLocal } from "./lib/vault.js";
 import { showUrgentCalls } from "./lib/call-list.js";
 import { enterTeam, syncTeam } from "./lib/team.js";
@@ -68,7 +69,11 @@ function statusText(items, report) {
   if (refused.length) {
     return `${notes(refused.length)} could not be delivered (${refused[0].refused}). They are kept on this device: tell your DSL.`;
   }
-  if (items.length) return `Saved on this device. ${notes(items.length)} will be sent as soon as there is a network.`;
+  if (items.length) {
+    // Without Background Sync nothing sends with every Lantern page closed: say so, so nobody waits on it.
+    const when = sendsInBackground() ? "as soon as there is a network" : "as soon as there is a network while Lantern is open";
+    return `Saved on this device. ${notes(items.length)} will be sent ${when}.`;
+  }
   if (report && report.sent) return "Sent: the server has your note. Only the people it was sealed to can read it.";
   return "Ready. Nothing is waiting to be sent.";
 }
@@ -87,6 +92,7 @@ async function showCounts(app, report) {
   const own = profile ? await ownNotes(app.db, profile.id, app.key) : null;
   if (turn !== app.countsTurn || app.profile !== profile) return; // a newer call, or locked meanwhile
   $("device-waiting").textContent = String(all.length);
+  showStorage(app, all);
   if (!profile) return; // the set-up or lock screen says what to do
   const items = all.filter((i) => i.profileId === profile.id);
   $("outbox-count").textContent = String(items.length);
@@ -95,6 +101,35 @@ async function showCounts(app, report) {
   const last = app.lastReport && app.lastReport.byProfile ? app.lastReport.byProfile[profile.id] : app.lastReport;
   say(statusText(items, last));
   showOwnNotes(app, own);
+}
+
+// Whether this browser keeps the device's notes, and a warning while one waits where it may not
+// (lib/storage.js). About the whole device, so shown on the lock screen too: it says only when the
+// oldest note was saved, which is no one's business but that someone should open Lantern.
+function showStorage(app, waitingItems) {
+  if (!app.keeps || !app.profiles.length) return;
+  const { state, warning } = storageNotice({
+    keeps: app.keeps, home: installed(), oldestWaiting: waitingItems.length ? waitingItems[0].savedAt : null,
+  });
+  $("storage-state").hidden = false;
+  if ($("storage-state").textContent !== state) $("storage-state").textContent = state;
+  if ($("storage-warning").textContent !== warning) $("storage-warning").textContent = warning;
+  document.body.dataset.storage = app.keeps;
+}
+
+// Asks the browser to keep Lantern's storage (once a person is enrolled: before that there is
+// nothing to keep), and shows the answer.
+// One question at a time: Firefox would otherwise ask the person once per call.
+function keepStorage(app) {
+  if (!app.profiles.length || app.keeps === "kept" || app.askingToKeep) return app.askingToKeep || Promise.resolve();
+  app.askingToKeep = (async () => {
+    app.keeps = await storageKept();
+    showStorage(app, await waiting(app.db));
+    if (app.keeps !== "may-clear") return;
+    app.keeps = await askToKeep();
+    showStorage(app, await waiting(app.db));
+  })().finally(() => { app.askingToKeep = null; });
+  return app.askingToKeep;
 }
 
 // Send what waits, learn what became of what was sent, and fetch the team's keyring: in that
@@ -269,6 +304,7 @@ async function enterApp(app, profile, key, { moveFocus }) {
   $("notes").hidden = false;
   $("leave").hidden = false;
   $("save").disabled = false;
+  keepStorage(app).catch(() => {}); // a person just enrolled, or unlocked: their notes are here now
   const keyring = await loadKeyring(app.db, profile.id);
   if (keyring) useKeyring(app, keyring);
   app.drafts.start(profile.id, key);
@@ -594,7 +630,7 @@ async function main() {
   const db = await openDb();
   await loadClock(db);
   // `profile`, `key`, `device`, `enrolment` and `keyring` are the unlocked person's, or null.
-  const app = { db, profiles: await listProfiles(db), profile: null, key: null, device: null, enrolment: null, keyring: null };
+  const app = { db, profiles: await listProfiles(db), profile: null, key: null, device: null, enrolment: null, keyring: null, keeps: null };
   buildCategories($("categories-list"));
   app.bodymap = createBodyMapEditor($("bodymap-editor"), { errorId: "bodymap-error", onChange: () => formChanged(app) });
   app.drafts = createDrafts(db, () => captureDraft(app), {
@@ -620,6 +656,7 @@ async function main() {
   } else {
     await showLock(app);
   }
+  keepStorage(app).catch(() => {});
   sync(app); // notes waiting from anyone go now, locked or not
 }
 

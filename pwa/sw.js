@@ -27,7 +27,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "b7d0f52117c7";
+const VERSION = "022c7099646e";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",
@@ -75,6 +75,7 @@ const SHELL = [
   "/lib/roster.js",
   "/lib/service-worker.js",
   "/lib/status.js",
+  "/lib/storage.js",
   "/lib/team.js",
   "/lib/vault.js",
   "/sw-module.js",

@@ -16,6 +16,7 @@ import { InboxError, findEntry, listInbox, markOpened, openEntry, openInboxDb, p
 import { clearNote, formatTime, renderNote } from "./note-view.js";
 import { PushError, disableAlerts, enableAlerts, permission, pushSupported, renewAlerts } from "./push.js";
 import { inKeyring, isTeam, loadOrCreateRecipientKey, registerRecipientKey, shortKeyId } from "./recipient-key.js";
+import { installed } from "./storage.js";
 
 const RECORD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -245,7 +246,11 @@ function onAlert(recordId) {
 const ALERTS_SAY = {
   on: "This device gets urgent alerts.",
   off: "This device does not get urgent alerts.",
-  unsupported: "This browser cannot receive urgent alerts: keep Lantern open on it, or use another device for alerts.",
+  unsupported: "This browser cannot receive urgent alerts: keep Lantern open on it, or use another device for alerts. Urgent notes still alert the rest of the team.",
+  // Safari on an iPad or iPhone offers Web Push only to a site added to the Home Screen (iOS 16.4 and later).
+  "unsupported-here": "This browser cannot receive urgent alerts as Lantern is opened now. On an iPad or iPhone, add Lantern to "
+    + "the Home Screen (Share, then Add to Home Screen), open it from there and turn alerts on. Until then, keep Lantern open "
+    + "here, or use another device for alerts: urgent notes still alert the rest of the team.",
   denied: "Notifications are blocked for Lantern in this browser's settings. Allow them there, then try again.",
   dismissed: "No alerts: this browser was not given permission. Try again when you are ready.",
   timeout: "This browser did not manage to subscribe to alerts. Try again, or use another browser or device for alerts.",
@@ -258,7 +263,8 @@ function showAlerts(code) {
   const blocked = permission() === "denied";
   $("alerts-on").hidden = !supported || team.alerts || blocked;
   $("alerts-off").hidden = !supported || !team.alerts;
-  const shown = code || (!supported ? "unsupported" : blocked ? "denied" : team.alerts ? "on" : "off");
+  const unsupported = installed() ? "unsupported" : "unsupported-here";
+  const shown = code || (!supported ? unsupported : blocked ? "denied" : team.alerts ? "on" : "off");
   say("alerts-status", ALERTS_SAY[shown] || `The server refused (${shown}). Tell your Lantern administrator.`);
   document.body.dataset.alerts = team.alerts ? "on" : shown;
 }
