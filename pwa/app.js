@@ -155,10 +155,24 @@ async function sync(app) {
   // Still waiting: let the worker send it when the network is back, even with this tab closed.
   if (report && (report.offline || report.transient)) requestBackgroundSync();
   if (profile && app.profile === profile) {
-    await syncTeam({ db, device: profile.device, enrolment: profile.enrolment, keyring: app.keyring, key: app.key }); // the team's inbox; nothing for staff
+    await syncTeam(teamContext(app)); // the team's inbox; nothing for staff
   }
   if (profile && app.profile === profile) await syncRoster(); // the school's list of children
   await showCounts(app, report);
+}
+
+// What the team's side (lib/team.js) works with: the person unlocked now, and how it records an
+// action: sealed and queued as any note is (to `people`, keyring entries), then sent at once.
+function teamContext(app) {
+  const who = { profile: app.profile, key: app.key };
+  return {
+    db: app.db, device: app.device, enrolment: app.enrolment, keyring: app.keyring, key: app.key,
+    record: async (content, people, refersTo) => {
+      const recordId = await sealAndQueue(app, who, content, people, false, refersTo);
+      sync(app).catch(() => {});
+      return recordId;
+    },
+  };
 }
 
 function deviceLabel() {
@@ -317,7 +331,7 @@ async function enterApp(app, profile, key, { moveFocus }) {
   await enterRoster({ db: app.db, profile, key }).catch((e) => {
     $("form-error").textContent = "Your school's list of children could not be opened: " + e.message;
   });
-  await enterTeam({ db: app.db, device: app.device, enrolment: app.enrolment, keyring: app.keyring, key: app.key });
+  await enterTeam(teamContext(app));
   await sync(app);
   document.body.dataset.ready = "yes";
 }

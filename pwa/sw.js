@@ -27,7 +27,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "022c7099646e";
+const VERSION = "49e3b9785182";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",
@@ -41,13 +41,18 @@ const SHELL = [
   "/icons/icon.svg",
   "/icons/maskable-192.png",
   "/icons/maskable-512.png",
+  "/lib/actions.js",
   "/lib/api.js",
   "/lib/bodymap-editor.js",
   "/lib/bodymap.js",
   "/lib/bytes.js",
+  "/lib/calendar.js",
   "/lib/call-list.js",
+  "/lib/case-view.js",
+  "/lib/cases.js",
   "/lib/categories.js",
   "/lib/clock.js",
+  "/lib/clocks.js",
   "/lib/concern-form.js",
   "/lib/db.js",
   "/lib/dom.js",
@@ -77,6 +82,7 @@ const SHELL = [
   "/lib/status.js",
   "/lib/storage.js",
   "/lib/team.js",
+  "/lib/triage.js",
   "/lib/vault.js",
   "/sw-module.js",
 ];

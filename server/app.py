@@ -19,6 +19,7 @@ from server.demo import ensure_demo_school
 from server.errors import EXCEPTION_HANDLERS
 from server.ratelimit import RateLimiter
 from server.routes import authenticated_device
+from server.routes.calendar import calendar
 from server.routes.devices import device_key, leave
 from server.routes.enrol import demo, demo_code, enrol
 from server.routes.envelopes import pull, push, receipts, status
@@ -33,7 +34,7 @@ from sync.wire import MAX_BODY
 ROUTES = [
     healthz, enrol, demo, demo_code, keyring, device_key, leave, push, pull, receipts, status,
     push_key, subscribe, unsubscribe, register_recipient_key,
-    register_roster_key, publish_roster, fetch_roster, missing_roster,
+    register_roster_key, publish_roster, fetch_roster, missing_roster, calendar,
 ]
 
 

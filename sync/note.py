@@ -1,6 +1,7 @@
-"""A note's content, what an envelope carries sealed (docs/protocol.md, "Note content, version 2").
+"""A record's content, what an envelope carries sealed (docs/protocol.md, "Record content, version 3").
 
-`read` turns an opened envelope's content into a `Concern` or an `Addendum`, or raises `NoteError`.
+`read` turns an opened envelope's content into a `Concern`, an `Addendum` or an `Action` (what the
+safeguarding team did about a concern), or raises `NoteError`.
 Readers ignore fields they do not know and accept every version from 1: versions only ever add fields
 (with defaults here), and a field never changes type. `check` is the staff app's rule that a bad record
 is hard to save (pwa/lib/note.js checkConcern), applied again by the reader.
@@ -99,8 +100,88 @@ class Addendum(Content, tag="addendum"):
     urgent: bool = False
 
 
-Note = Concern | Addendum
-TYPES = ("concern", "addendum")
+# What the team records about a concern (version 3), from the sources (docs/protocol.md, "Actions").
+ACTION_KINDS = (
+    "advice_sought", "decision", "consent", "phone_referral", "written_referral", "acknowledgement",
+    "chased", "fgm_police_report", "lado_informed", "information_shared", "family_told", "outcome",
+    "closed", "reopened", "link_child", "link_notes",
+)
+ADVISERS = ("area_safeguarding_advisor", "front_door", "lado", "other")
+DECISIONS = ("refer_social_care", "early_help", "police", "lado", "monitor", "no_further_action")
+CONSENT = ("sought", "given", "refused", "not_sought")
+# The Hull policy's three grounds for not seeking consent before a referral.
+CONSENT_GROUNDS = ("risk_to_child_or_family", "immediate_danger", "risk_to_staff")
+
+
+class Action(Content, tag="action"):
+    """One thing the team did or decided about the concern `refers_to`; a record never changes, so a
+    correction is another action. Fields a kind does not use keep their defaults."""
+
+    refers_to: uuid.UUID
+    kind: str
+    at: str = ""  # when it happened (ISO 8601); "" for "when it was recorded"
+    acted_by: str = ""  # who took the action, when not the person recording it
+    whom: str = ""  # advice_sought: one of ADVISERS; phone_referral, written_referral, information_shared: to or with whom
+    whom_name: str = ""  # the person spoken to, in words
+    child_named: bool | None = None  # advice_sought: whether the child was named (Hull: anonymised unless agreed)
+    decision: str = ""  # decision: one of DECISIONS
+    reasons: str = ""  # decision: why
+    information_shared: bool | None = None  # decision: whether information is shared
+    consent: str = ""  # consent: one of CONSENT
+    consent_ground: str = ""  # consent not sought: one of CONSENT_GROUNDS
+    reference: str = ""  # the other agency's reference, or the police's crime reference
+    what: str = ""  # information_shared: what; family_told: what they were told
+    why: str = ""  # information_shared: for what purpose
+    told_nothing: bool = False  # family_told: the agencies said to tell the family nothing
+    text: str = ""  # notes; the outcome; the reason for closing or reopening
+    child: Child | None = None  # link_child: the child on the roster the concern is about
+    links: list[uuid.UUID] = msgspec.field(default_factory=list)  # link_notes: other concerns of the same case
+
+
+Note = Concern | Addendum | Action
+TYPES = ("concern", "addendum", "action")
+
+
+def _is_time(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return True
+    except ValueError:
+        return False
+
+
+# What each kind must say, beyond refers_to and kind: (field, test, what is missing in words).
+_REQUIRED = {
+    "advice_sought": [("whom", lambda a: bool(a.whom), "from whom advice was sought"),
+                      ("child_named", lambda a: a.child_named is not None, "whether the child was named")],
+    "decision": [("decision", lambda a: a.decision != "", "the decision"),
+                 ("reasons", lambda a: a.reasons.strip() != "", "the reasons for the decision"),
+                 ("information_shared", lambda a: a.information_shared is not None, "whether information is shared")],
+    "consent": [("consent", lambda a: a.consent != "", "what happened about consent"),
+                ("consent_ground", lambda a: a.consent != "not_sought" or a.consent_ground != "",
+                 "why consent was not sought")],
+    "phone_referral": [("whom", lambda a: a.whom.strip() != "", "to whom the referral was made")],
+    "fgm_police_report": [("reference", lambda a: a.reference.strip() != "", "the police's crime reference")],
+    "information_shared": [("what", lambda a: a.what.strip() != "", "what was shared"),
+                           ("whom", lambda a: a.whom.strip() != "", "with whom"),
+                           ("why", lambda a: a.why.strip() != "", "why")],
+    "family_told": [("what", lambda a: a.told_nothing or a.what.strip() != "", "what the family was told")],
+    "outcome": [("text", lambda a: a.text.strip() != "", "the outcome")],
+    "closed": [("text", lambda a: a.text.strip() != "", "why the case is closed")],
+    "reopened": [("text", lambda a: a.text.strip() != "", "why the case is reopened")],
+    "link_child": [("child", lambda a: a.child is not None and bool(a.child.roster_id), "the child on the roster")],
+    "link_notes": [("links", lambda a: len(a.links) > 0, "the notes it links")],
+}
+
+
+def check_action(action: Action) -> list[str]:
+    problems = []
+    if action.kind not in ACTION_KINDS:
+        return problems  # a kind from a later version: shown as it is, not refused
+    if action.at and not _is_time(action.at):
+        problems.append("at is not an ISO 8601 time")
+    problems.extend(f"a {action.kind} action needs {words}" for _, ok, words in _REQUIRED.get(action.kind, []) if not ok(action))
+    return problems
 
 
 class _Kind(msgspec.Struct):
@@ -123,11 +204,9 @@ class NoteError(ValueError):
 
 def check(note: Note) -> list[str]:
     """What is missing from a note, in words; empty when it is complete."""
-    problems = []
-    try:
-        datetime.fromisoformat(note.recorded_at.replace("Z", "+00:00"))
-    except ValueError:
-        problems.append("recorded_at is not an ISO 8601 time")
+    problems = [] if _is_time(note.recorded_at) else ["recorded_at is not an ISO 8601 time"]
+    if isinstance(note, Action):
+        return problems + check_action(note)
     if isinstance(note, Addendum):
         if not note.text.strip():
             problems.append("an addendum needs text")

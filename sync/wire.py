@@ -40,6 +40,21 @@ class Health(Strict):
     status: Literal["ok"]
 
 
+class BankHoliday(Strict):
+    date: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    name: str
+
+
+class Calendar(Strict):
+    """GET /api/v1/calendar: the bank holidays from `first` to `last` (ISO dates, inclusive)."""
+
+    region: Literal["england-and-wales"]
+    first: str
+    last: str
+    bank_holidays: list[BankHoliday]
+    source: str  # the library and its version that the dates came from
+
+
 class School(Strict):
     id: uuid.UUID
     name: str

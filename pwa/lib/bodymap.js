@@ -1,5 +1,5 @@
 // The body map: a neutral, child-proportioned outline, front and back, and the marks on it as vector
-// data (docs/protocol.md, "Note content"). `renderBodyMap` is the one renderer: the staff app draws
+// data (docs/protocol.md, "Record content"). `renderBodyMap` is the one renderer: the staff app draws
 // with it while editing (pwa/lib/bodymap-editor.js adds the interaction), and the DSL's side draws a
 // received note with it, read-only. No images, no camera: only shapes and what the person wrote.
 

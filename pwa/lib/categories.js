@@ -1,6 +1,6 @@
 // What a concern can be about: the list in the domain pack's two school policies (abuse and neglect,
 // then the "specific sources of harm"). The codes travel inside the sealed note (docs/protocol.md,
-// "Note content"), so they never change; the labels are only what staff read.
+// "Record content"), so they never change; the labels are only what staff read.
 
 export const CATEGORIES = [
   { code: "physical_abuse", label: "Physical abuse" },

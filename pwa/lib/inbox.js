@@ -1,19 +1,21 @@
 // The safeguarding team's inbox: the envelopes sealed to this person, pulled from the server page by
-// page (docs/protocol.md, "Pulling") and kept on this device exactly as they came, sealed. A note is
-// checked and decrypted only to be shown (docs/envelope.md, "Opening", all ten checks), and what it
-// says is never written anywhere: the page showing it is the only plaintext. Opening one queues a
-// receipt (POST /api/v1/receipts): the acknowledgement that stops an urgent alert's escalation and
-// tells the author's device "opened by the safeguarding team".
+// page (docs/protocol.md, "Pulling") and kept on this device exactly as they came, sealed. Once its
+// person is unlocked, each is checked and decrypted on this device (docs/envelope.md, "Opening", all
+// ten checks) and what it says is kept beside it sealed again, under their profile key (lib/vault.js),
+// so that the triage list, its search and the clocks work from this device alone, offline, and never
+// from an unchecked header. A person opening a case queues a receipt (POST /api/v1/receipts): the
+// acknowledgement that stops an urgent alert's escalation and tells the author's device "opened".
 //
 // Its own IndexedDB database, "lantern-inbox", beside the app's "lantern": it changes on its own
 // schedule, and a staff member's device never makes it. Every entry carries the device key id it was
 // pulled for (`owner`), so that two team members enrolled on one browser never see each other's.
 
-import { errorCode, signedFetch } from "./api.js";
+import { OfflineError, errorCode, signedFetch } from "./api.js";
 import { fromBase64, toHex } from "./bytes.js";
 import { requestValue, transaction } from "./db.js";
 import { EnvelopeError, open, parse } from "./envelope.js";
 import { readNote } from "./note-reader.js";
+import { openLocal, sealLocal } from "./vault.js";
 
 const NAME = "lantern-inbox";
 const VERSION = 1;
@@ -211,4 +213,58 @@ export async function sendReceipts(idb, device) {
 export function writtenAt(recordId) {
   const hex = String(recordId).replace(/-/g, "").slice(0, 12);
   return /^[0-9a-f]{12}$/i.test(hex) ? new Date(parseInt(hex, 16)) : null;
+}
+
+// The vault's kind for what an opened envelope said, kept on this device under the profile key.
+const OPENED = "inbox-record";
+// Refusals that say something is wrong with the record itself (the envelope's checks, the note's, or
+// whose it is): kept, and shown, for good. Anything else (the server failing to give an author's key,
+// no network) leaves the record to be opened at the next sync.
+const FOR_GOOD = new Set([
+  "sealed_elsewhere", "unknown_author", "wrong_school", "malformed", "unknown_type", "incomplete",
+  "bad_padding", "bad_signature", "decrypt_failed", "not_a_recipient", "not_an_envelope", "too_large",
+  "unsupported_version", "unwrap_failed",
+]);
+
+// Opens every entry pulled for this device and not opened yet. Resolves with how many were opened
+// or marked failed; stops early, to go on at the next sync, when an author's key is needed and there
+// is no network.
+export async function openPulled(idb, device, recipientKey, schoolId, profileKey) {
+  const waiting = (await listInbox(idb, device.keyId)).filter((e) => !e.sealed && !e.failed && !e.broken);
+  const changes = [];
+  for (const entry of waiting) {
+    try {
+      const { note, header, signer } = await openEntry(idb, device, recipientKey, schoolId, entry);
+      changes.push([entry.id, { sealed: await sealLocal(profileKey, OPENED, entry.id, { note, signer, urgent: header.urgent }) }]);
+    } catch (e) {
+      if (e instanceof OfflineError) break;
+      if (!(e instanceof InboxError)) throw e;
+      if (!FOR_GOOD.has(e.code)) break;
+      changes.push([entry.id, { failed: e.code }]);
+    }
+  }
+  if (!changes.length) return 0;
+  await transaction(idb, "envelopes", "readwrite", async (s) => {
+    for (const [id, change] of changes) {
+      const held = await requestValue(s.envelopes.get(id));
+      if (held) s.envelopes.put(Object.assign(held, change));
+    }
+  });
+  return changes.length;
+}
+
+// Every record this device holds for `owner`, as lib/cases.js takes them: opened ones with what they
+// said, failed ones with their code. Entries not opened yet are left out until they are.
+export async function openedRecords(idb, owner, profileKey) {
+  const records = [];
+  for (const entry of await listInbox(idb, owner)) {
+    const base = { recordId: entry.recordId, entryId: entry.id, opened: entry.opened, receiptSent: entry.receiptSent };
+    if (entry.broken || entry.failed) {
+      records.push({ ...base, note: null, failed: entry.broken || entry.failed, urgent: false });
+    } else if (entry.sealed) {
+      const { note, signer, urgent } = await openLocal(profileKey, OPENED, entry.id, entry.sealed);
+      records.push({ ...base, note, signer, urgent: urgent === true, failed: null, recipientKeyIds: entry.recipientKeyIds });
+    }
+  }
+  return records;
 }

@@ -1,4 +1,4 @@
-// Reading a note's content once an envelope has opened (docs/protocol.md, "Note content, version 2"):
+// Reading a record's content once an envelope has opened (docs/protocol.md, "Record content, version 3"):
 // the JavaScript twin of sync/note.py `read`, refusing the same contents with the same codes
 // (tests/browser/test_inbox.py holds the two to the same answers). note.js writes notes; this reads
 // them, for the safeguarding team's note view.
@@ -110,12 +110,73 @@ function readAddendum(raw, common) {
   });
 }
 
+// An action (version 3): every field the kinds use, with the protocol's defaults (sync/note.py Action).
+function readAction(raw, common) {
+  const optionalBool = (v) => v === null || isBool(v);
+  const child = "child" in raw && raw.child !== null ? field(raw, "child", isObject) : null;
+  return Object.assign(common, {
+    refers_to: field(raw, "refers_to", (v) => isString(v) && UUID.test(v)).toLowerCase(),
+    kind: field(raw, "kind", isString),
+    at: field(raw, "at", isString, ""),
+    acted_by: field(raw, "acted_by", isString, ""),
+    whom: field(raw, "whom", isString, ""),
+    whom_name: field(raw, "whom_name", isString, ""),
+    child_named: field(raw, "child_named", optionalBool, null),
+    decision: field(raw, "decision", isString, ""),
+    reasons: field(raw, "reasons", isString, ""),
+    information_shared: field(raw, "information_shared", optionalBool, null),
+    consent: field(raw, "consent", isString, ""),
+    consent_ground: field(raw, "consent_ground", isString, ""),
+    reference: field(raw, "reference", isString, ""),
+    what: field(raw, "what", isString, ""),
+    why: field(raw, "why", isString, ""),
+    told_nothing: field(raw, "told_nothing", isBool, false),
+    text: field(raw, "text", isString, ""),
+    child: child ? {
+      name: field(child, "name", isString),
+      roster_id: field(child, "roster_id", (v) => v === null || (isString(v) && Array.from(v).length <= 64), null),
+    } : null,
+    links: field(raw, "links", (v) => Array.isArray(v) && v.every((x) => isString(x) && UUID.test(x)), []).map((x) => x.toLowerCase()),
+  });
+}
+
 const blank = (s) => !s.trim();
+
+// What each kind must say (sync/note.py _REQUIRED, in the same words).
+const REQUIRED = {
+  advice_sought: [[(a) => Boolean(a.whom), "from whom advice was sought"], [(a) => a.child_named !== null, "whether the child was named"]],
+  decision: [[(a) => a.decision !== "", "the decision"], [(a) => !blank(a.reasons), "the reasons for the decision"],
+    [(a) => a.information_shared !== null, "whether information is shared"]],
+  consent: [[(a) => a.consent !== "", "what happened about consent"],
+    [(a) => a.consent !== "not_sought" || a.consent_ground !== "", "why consent was not sought"]],
+  phone_referral: [[(a) => !blank(a.whom), "to whom the referral was made"]],
+  fgm_police_report: [[(a) => !blank(a.reference), "the police's crime reference"]],
+  information_shared: [[(a) => !blank(a.what), "what was shared"], [(a) => !blank(a.whom), "with whom"], [(a) => !blank(a.why), "why"]],
+  family_told: [[(a) => a.told_nothing || !blank(a.what), "what the family was told"]],
+  outcome: [[(a) => !blank(a.text), "the outcome"]],
+  closed: [[(a) => !blank(a.text), "why the case is closed"]],
+  reopened: [[(a) => !blank(a.text), "why the case is reopened"]],
+  link_child: [[(a) => a.child !== null && Boolean(a.child.roster_id), "the child on the roster"]],
+  link_notes: [[(a) => a.links.length > 0, "the notes it links"]],
+};
+export const ACTION_KINDS = [
+  "advice_sought", "decision", "consent", "phone_referral", "written_referral", "acknowledgement", "chased",
+  "fgm_police_report", "lado_informed", "information_shared", "family_told", "outcome", "closed", "reopened",
+  "link_child", "link_notes",
+];
+
+function actionProblems(action, found) {
+  if (ACTION_KINDS.indexOf(action.kind) === -1) return found; // a kind from a later version: shown, not refused
+  if (action.at && isNaN(Date.parse(action.at))) found.push("at is not an ISO 8601 time");
+  for (const [ok, words] of REQUIRED[action.kind] || []) if (!ok(action)) found.push(`a ${action.kind} action needs ${words}`);
+  return found;
+}
 
 // What is missing, as sync/note.py `check` says it; empty when the note is complete.
 function problems(note) {
   const found = [];
   if (isNaN(Date.parse(note.recorded_at))) found.push("recorded_at is not an ISO 8601 time");
+  if (note.type === "action") return actionProblems(note, found);
   if (note.type === "addendum") {
     if (blank(note.text)) found.push("an addendum needs text");
     return found;
@@ -148,14 +209,15 @@ export function readNote(content) {
 // The same checks for content already parsed: an author's own copy of what they sealed.
 export function readContent(raw) {
   if (!isObject(raw) || !isString(raw.type)) throw malformed("no type");
-  if (raw.type !== "concern" && raw.type !== "addendum") throw new NoteError("unknown_type", raw.type);
+  if (["concern", "addendum", "action"].indexOf(raw.type) === -1) throw new NoteError("unknown_type", raw.type);
   const common = {
     type: raw.type,
     v: field(raw, "v", (v) => typeof v === "number" && Math.floor(v) === v && v >= 1),
     recorded_at: field(raw, "recorded_at", isString),
     author: "author" in raw ? readAuthor(raw.author) : null,
   };
-  const note = raw.type === "concern" ? readConcern(raw, common) : readAddendum(raw, common);
+  const read = { concern: readConcern, addendum: readAddendum, action: readAction }[raw.type];
+  const note = read(raw, common);
   const missing = problems(note);
   if (missing.length) throw new NoteError("incomplete", missing.join("; "));
   return note;

@@ -1,16 +1,16 @@
-// A note's content (docs/protocol.md, "Note content, version 2"), sealed whole inside an envelope,
+// A note's content (docs/protocol.md, "Record content, version 3"), sealed whole inside an envelope,
 // and the checks that make a bad record hard to save. Pure functions of plain values, no DOM, so the
 // same rules can be tested on their own; pwa/lib/concern-form.js reads the form into `fields`.
 
 import { cleanMarks } from "./bodymap.js";
 
-export const CONTENT_VERSION = 2;
+export const CONTENT_VERSION = 3;
 // A little slack for a clock that is a few minutes fast, before "in the future" is an error.
 const FUTURE_SLACK_MS = 5 * 60 * 1000;
 
 const encode = (value) => new TextEncoder().encode(JSON.stringify(value));
 
-// Who wrote it, as their device was enrolled: {person_id, name} (docs/protocol.md, "Note content").
+// Who wrote it, as their device was enrolled: {person_id, name} (docs/protocol.md, "Record content").
 // On a shared tablet each person records as their own profile, so this is the unlocked person.
 function authorOf(enrolment) {
   return { person_id: enrolment.person.id, name: enrolment.person.name };

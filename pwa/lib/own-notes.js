@@ -43,7 +43,9 @@ export async function ownNotes(db, profileId, key) {
     .map((item) => describe(item, item.refused ? "refused" : "waiting"));
   const sent = (await getAllBy(db, "sent", "profileId", profileId))
     .map((item) => describe(item, item.opened ? "opened" : item.received ? "received" : "sent"));
-  return waiting.concat(sent).sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1));
+  // A team member's actions live in their case (lib/case-view.js), not among the notes they wrote.
+  const notes = waiting.concat(sent).filter((n) => !(n.content && n.content.type === "action"));
+  return notes.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1));
 }
 
 export async function findOwnNote(db, profileId, key, recordId) {

@@ -1,22 +1,39 @@
 // The safeguarding team's side of the app, for a person whose role is on the team (the DSL, deputies,
 // headteacher, chair of governors). On this device it: makes their own recipient key and proposes it
-// to the school (pwa/lib/recipient-key.js); lists the notes sealed to them and opens one on demand,
-// which acknowledges it (pwa/lib/inbox.js, pwa/lib/note-view.js); offers urgent alerts by Web Push
-// (pwa/lib/push.js); and opens the note an alert is about, whether the service worker tells an open
-// window ({type: "alert", record_id}) or opens the app at `/#alert=<record id>` (pwa/sw.js).
+// to the school (lib/recipient-key.js); pulls what is sealed to them and opens it here at each sync,
+// keeping it sealed under their profile key (lib/inbox.js); shows it as a triage list of cases
+// (lib/cases.js, lib/triage.js), each case the concern with its additions, actions and statutory
+// clocks (lib/case-view.js, lib/clocks.js), where the team records what they do (lib/actions.js),
+// sealed to the same people as the concern; offers urgent alerts by Web Push (lib/push.js); and opens
+// the case an alert is about, whether the service worker tells an open window ({type: "alert",
+// record_id}) or opens the app at `/#alert=<record id>` (pwa/sw.js).
 //
-// app.js calls enterTeam when a person enters the app and syncTeam at each sync, each time with
-// `ctx` = {db, device, enrolment, keyring, key (the profile key)} of the person using the app now; for anyone else, enterTeam
-// hides all of this. pwa/index.html holds the markup (#inbox, #note-view).
+// app.js calls enterTeam when a person enters the app and syncTeam at each sync, each time with `ctx` =
+// {db, device, enrolment, keyring, key (the profile key), record (seals and queues a record: app.js)}
+// of the person using the app now; for anyone else, enterTeam hides all of this. pwa/index.html holds
+// the markup (#inbox, #note-view).
 
+import { actionContent } from "./actions.js";
 import { OfflineError } from "./api.js";
+import { fromBase64, toHex } from "./bytes.js";
+import { loadCalendar, refreshCalendar } from "./calendar.js";
 import { renderCalls, teamCalls } from "./call-list.js";
+import { CATEGORIES } from "./categories.js";
+import {
+  clearCase, closeActionForm, openActionForm, readActionForm, renderActionButtons, renderCase, showDependent,
+} from "./case-view.js";
+import { buildCases, filterCases } from "./cases.js";
+import { pickedChild } from "./concern-form.js";
 import { $, el } from "./dom.js";
-import { InboxError, findEntry, listInbox, markOpened, openEntry, openInboxDb, pullInbox, sealedHere, sendReceipts, writtenAt } from "./inbox.js";
-import { clearNote, formatTime, renderNote } from "./note-view.js";
+import { keyId } from "./envelope.js";
+import { markOpened, openInboxDb, openPulled, openedRecords, pullInbox, sendReceipts } from "./inbox.js";
+import { routeRecipients } from "./keyring.js";
+import { readNote } from "./note-reader.js";
+import { clearNote } from "./note-view.js";
 import { PushError, disableAlerts, enableAlerts, permission, pushSupported, renewAlerts } from "./push.js";
 import { inKeyring, isTeam, loadOrCreateRecipientKey, registerRecipientKey, shortKeyId } from "./recipient-key.js";
 import { installed } from "./storage.js";
+import { readFilter, renderTriage } from "./triage.js";
 
 const RECORD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -24,6 +41,9 @@ const RECORD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 const team = {
   ctx: null, key: null, idb: null, listening: false, alerts: false, shown: null, viewing: null, hiddenBefore: null,
   pendingAlert: null, // an alert that came while nobody on the team was in (the app locked): opened at the next entry
+  records: [], // what this device has opened for the person in, as lib/cases.js takes them
+  pending: [], // actions recorded here and not yet pulled back from the server
+  cases: [],
 };
 
 // Only on a change: these are live regions, which re-announce whatever is written to them.
@@ -64,63 +84,46 @@ async function proposeKey() {
   }
 }
 
-// --- The list
+// --- The records and the triage list
 
-function entryState(entry) {
-  if (entry.broken) return `This note could not be read (${entry.broken}). Tell your Lantern administrator.`;
-  if (!sealedHere(entry, team.key)) return "Sealed to another of your keys: open it on the device that holds that key.";
-  if (entry.opened) {
-    return entry.receiptSent
-      ? "Opened on this device. Its author has been told the safeguarding team has it."
-      : "Opened on this device. Its author will be told when there is a network.";
-  }
-  return "Not opened yet.";
+// Everything opened for this person, with the actions they recorded here that the server has not
+// given back yet, grouped into cases as of now.
+async function refreshCases() {
+  team.records = await openedRecords(team.idb, team.ctx.device.keyId, team.ctx.key);
+  const held = new Set(team.records.map((r) => r.recordId));
+  team.pending = team.pending.filter((p) => !held.has(p.recordId));
+  team.cases = buildCases(team.records.concat(team.pending), Date.now());
 }
 
-function renderEntry(entry) {
-  const item = el("li", { class: "inbox-item" + (entry.urgent ? " urgent" : ""), "data-record": entry.recordId });
-  const title = el("p", { class: "inbox-title" });
-  if (entry.urgent) title.appendChild(el("span", { class: "badge urgent" }, "Urgent"));
-  const written = `written ${formatTime(writtenAt(entry.recordId))}`;
-  const fresh = !entry.opened && !entry.broken && sealedHere(entry, team.key);
-  title.appendChild(el("strong", {}, fresh ? "New note" : "Note"));
-  title.appendChild(document.createTextNode(`, ${written}`));
-  item.appendChild(title);
-  item.appendChild(el("p", { class: "inbox-state" }, entryState(entry)));
-  const ref = el("p", { class: "own-note-ref" }, "Reference ");
-  ref.appendChild(el("code", {}, entry.recordId));
-  item.appendChild(ref);
-  if (!entry.broken && sealedHere(entry, team.key)) {
-    const open = el("button", { type: "button", "data-open": entry.recordId }, "Open");
-    open.appendChild(el("span", { class: "visually-hidden" }, ` the ${entry.urgent ? "urgent " : ""}note ${written}`));
-    item.appendChild(open);
-  }
-  return item;
+function caseOf(recordId) {
+  const has = (list) => list.some((r) => r.recordId === recordId);
+  return team.cases.find((k) => k.id === recordId || has(k.items) || has(k.failed)) || null;
 }
 
 // Redraws only on a change, and puts the focus back on the button it was on: a redraw at every sync
 // must not pull the focus from under someone using the list.
-async function showInbox() {
-  const entries = await listInbox(team.idb, team.ctx.device.keyId);
-  const signature = JSON.stringify(entries.map((e) => [e.id, e.opened, e.receiptSent]));
+function showInbox() {
+  const shown = filterCases(team.cases, readFilter());
+  const signature = JSON.stringify([team.cases.length, shown.map((k) => [
+    k.id, k.state, k.urgent, k.overdue, k.next && k.next.id, k.next && k.next.overdue, k.items.length, k.failed.length,
+    k.child && k.child.name, k.author, k.concern && k.concern.opened, k.concern && k.concern.receiptSent,
+  ])]);
+  document.body.dataset.inbox = String(team.cases.length);
   if (signature === team.shown) return;
   team.shown = signature;
   const active = document.activeElement;
   const focused = active && active.getAttribute ? active.getAttribute("data-open") : null;
-  const list = $("inbox-list");
-  while (list.firstChild) list.removeChild(list.firstChild);
-  for (const entry of entries) list.appendChild(renderEntry(entry));
-  $("inbox-empty").hidden = entries.length > 0;
-  document.body.dataset.inbox = String(entries.length);
+  renderTriage(shown, team.cases);
+  document.body.dataset.inboxShown = String(shown.length);
   if (focused) {
-    const again = list.querySelector(`[data-open="${focused}"]`);
+    const again = $("inbox-list").querySelector(`[data-open="${focused}"]`);
     if (again) again.focus();
   }
 }
 
-// --- The note view
+// --- The case view
 
-// The note takes the whole screen; what was showing (perhaps a half-written note) is hidden, untouched,
+// The case takes the whole screen; what was showing (perhaps a half-written note) is hidden, untouched,
 // and shown again as it was when the view closes.
 function showView() {
   if (team.hiddenBefore) return;
@@ -134,20 +137,22 @@ function showView() {
 }
 
 function closeView({ moveFocus = true } = {}) {
-  const recordId = team.viewing;
+  const caseId = team.viewing;
   team.viewing = null;
   clearNote($("note-body")); // the only plaintext there was: gone with the view
+  clearCase();
   say("note-error", "");
+  $("case-work").hidden = true;
   $("note-view").hidden = true;
   for (const [section, hidden] of team.hiddenBefore || []) section.hidden = hidden;
   team.hiddenBefore = null;
   delete document.body.dataset.noteOpen;
   if (!moveFocus) return;
-  const back = recordId && $("inbox-list").querySelector(`[data-open="${recordId}"]`);
+  const back = caseId && $("inbox-list").querySelector(`[data-open="${caseId}"]`);
   (back || $("inbox-heading")).focus();
 }
 
-// For the app's lock (inactivity, or the next person on a shared device): the opened note leaves the
+// For the app's lock (inactivity, or the next person on a shared device): the opened case leaves the
 // page, and what was showing before it comes back, for the lock to cover.
 export function closeTeamNote() {
   if (team.hiddenBefore) closeView({ moveFocus: false });
@@ -170,50 +175,141 @@ function whyNot(code, demo) {
   return text;
 }
 
-// Opens a note: pulls first if it is not on this device yet, checks and decrypts it, shows it, and
-// acknowledges it with a receipt (sent now, or at the next sync with no network).
+function drawCase(kase) {
+  $("note-heading").textContent = renderCase(kase);
+  renderActionButtons(kase.state === "closed");
+  // Acting needs the concern: its people are whom an action is sealed to.
+  $("case-work").hidden = !kase.concern;
+  document.body.dataset.noteOpen = kase.id;
+  document.body.dataset.caseState = kase.state;
+}
+
+// Opens the case a record belongs to: pulls and opens first if it is not on this device yet, shows it,
+// and acknowledges every record in it with a receipt (sent now, or at the next sync with no network).
 async function openNote(recordId) {
   const { ctx } = team;
   team.viewing = recordId;
   showView();
   $("note-heading").textContent = "Opening the note…";
   clearNote($("note-body"));
+  clearCase();
   say("note-error", "");
   renderCalls($("note-calls"), teamCalls(ctx.keyring && ctx.keyring.content ? ctx.keyring.content.contacts : []));
   $("note-heading").focus();
-  let entry = await findEntry(team.idb, ctx.device.keyId, recordId);
-  if (!entry) {
+  let kase = caseOf(recordId);
+  if (!kase) {
     try {
-      await pullInbox(team.idb, ctx.device);
+      await syncRecords();
     } catch (e) {
       if (!(e instanceof OfflineError)) throw e;
     }
-    entry = await findEntry(team.idb, ctx.device.keyId, recordId);
+    kase = caseOf(recordId);
   }
-  if (team.viewing !== recordId) return; // another note was asked for meanwhile
-  try {
-    if (!entry) throw new InboxError("not_found");
-    const { note, header, signer } = await openEntry(team.idb, ctx.device, team.key, ctx.enrolment.school.id, entry);
-    if (team.viewing !== recordId) return;
-    $("note-heading").textContent = renderNote($("note-body"), note, { recordId, urgent: header.urgent, signer });
-    document.body.dataset.noteOpen = recordId;
-    await markOpened(team.idb, entry);
-  } catch (e) {
-    if (team.viewing !== recordId) return;
-    const code = e instanceof InboxError ? e.code : e instanceof OfflineError ? "offline" : null;
-    if (!code) throw e;
+  if (team.viewing !== recordId) return; // another case was asked for meanwhile
+  const unreadable = !kase ? "not_found" : !kase.concern && !kase.items.length ? kase.failed[0].failed : null;
+  if (unreadable) {
     $("note-heading").textContent = "This note cannot be shown here";
-    say("note-error", whyNot(code, ctx.enrolment.school.demo));
-    document.body.dataset.noteOpen = "refused:" + code;
+    say("note-error", whyNot(unreadable, ctx.enrolment.school.demo));
+    document.body.dataset.noteOpen = "refused:" + unreadable;
+    return;
   }
-  await showInbox();
+  team.viewing = kase.id;
+  const unopened = [kase.concern, ...kase.items].filter((r) => r && !r.pending && !r.opened);
+  for (const record of unopened) await markOpened(team.idb, { id: record.entryId });
+  if (unopened.length) await refreshCases();
+  if (team.viewing !== kase.id) return;
+  drawCase(team.cases.find((k) => k.id === kase.id) || kase);
+  showInbox();
   acknowledge();
 }
 
 function acknowledge() {
   sendReceipts(team.idb, team.ctx.device)
-    .then((sent) => (sent ? showInbox() : null))
+    .then((sent) => (sent ? refreshCases().then(showInbox) : null))
     .catch((e) => { if (!(e instanceof OfflineError)) report(e); }); // offline: sent at the next sync
+}
+
+// --- Recording an action
+
+// The people the case's concern was sealed to, by the keys its envelope names, at their current
+// keys: an action never reaches anyone the concern did not (an allegation stays with its reader).
+async function samePeople(kase) {
+  const content = team.ctx.keyring && team.ctx.keyring.content;
+  if (!content) return [];
+  const sealedTo = new Set(kase.concern.recipientKeyIds || []);
+  const ids = await Promise.all(content.recipients.map(async (r) => toHex(await keyId(fromBase64(r.public_key)))));
+  const personIds = content.recipients.filter((r, i) => sealedTo.has(ids[i])).map((r) => r.person_id);
+  return routeRecipients(content, { kind: "people", personIds });
+}
+
+function stillNeeded(error) {
+  const parts = String(error.message).replace(/^incomplete: /, "").split("; ").map((p) => p.replace(/^an? [a-z_]+ action needs /, ""));
+  return `Still needed: ${parts.join(", ")}.`;
+}
+
+// Seals and queues one action on the open case; false (and why, on the form) when it cannot go.
+async function recordAction(kind, values) {
+  const kase = team.cases.find((k) => k.id === team.viewing);
+  if (!kase || !kase.concern) return false;
+  const content = actionContent({ kind, refersTo: kase.id, values, enrolment: team.ctx.enrolment });
+  let note;
+  try {
+    note = readNote(content); // the readers' own rules: what would be refused is never sealed
+  } catch (e) {
+    if (e.name !== "NoteError") throw e;
+    say("action-error", stillNeeded(e));
+    return false;
+  }
+  const people = await samePeople(kase);
+  if (!people.length) {
+    say("action-error", "Nobody who can read this case is in your school's list now, so this cannot be sealed to them. Tell your trust key holder.");
+    return false;
+  }
+  const recordId = await team.ctx.record(content, people, kase.id);
+  const me = { personId: team.ctx.enrolment.person.id.toLowerCase(), name: team.ctx.enrolment.person.name };
+  team.pending.push({ recordId, entryId: null, note, signer: me, urgent: false, opened: true, failed: null, pending: true });
+  team.cases = buildCases(team.records.concat(team.pending), Date.now());
+  drawCase(team.cases.find((k) => k.id === kase.id));
+  showInbox();
+  return true;
+}
+
+async function submitAction(event) {
+  event.preventDefault();
+  const { kind, values } = readActionForm();
+  if (await recordAction(kind, values)) {
+    closeActionForm();
+    const added = $("case-timeline").lastElementChild;
+    $("case-timeline-heading").focus();
+    if (added) added.scrollIntoView({ block: "nearest" });
+  }
+}
+
+async function linkChild() {
+  const child = pickedChild($("link-child").value);
+  if (!child) {
+    say("link-error", "Choose a child from your school's list: start typing their name, then pick them.");
+    return;
+  }
+  say("link-error", "");
+  if (await recordAction("link_child", { child: { name: child.name, roster_id: child.id } })) $("link-child").value = "";
+}
+
+async function linkNotes() {
+  const other = $("link-note").value;
+  if (!other) return;
+  if (await recordAction("link_notes", { links: [other] })) $("link-note").value = "";
+}
+
+// The other cases a case can be linked to: those about the same child first.
+function fillLinkChoices(kase) {
+  const select = $("link-note");
+  while (select.firstChild) select.removeChild(select.firstChild);
+  select.appendChild(el("option", { value: "" }, "Choose a note"));
+  for (const other of team.cases.filter((k) => k.id !== kase.id && k.concern && !kase.links.includes(k.id))) {
+    const name = other.child ? other.child.name : "a child";
+    select.appendChild(el("option", { value: other.id }, `${name}, recorded ${other.recordedAt ? other.recordedAt.toLocaleDateString("en-GB") : ""}`));
+  }
 }
 
 // --- Alerts
@@ -304,6 +400,7 @@ function report(e) {
 function listen() {
   if (team.listening) return;
   team.listening = true;
+  for (const c of CATEGORIES) $("filter-category").appendChild(el("option", { value: c.code }, c.label));
   $("inbox-list").addEventListener("click", (event) => {
     const open = event.target.closest("[data-open]");
     if (open) openNote(open.getAttribute("data-open")).catch(report);
@@ -313,6 +410,21 @@ function listen() {
     if (open) openNote(open.getAttribute("data-open")).catch(report);
   });
   $("note-close").addEventListener("click", () => closeView());
+  $("inbox-filter").addEventListener("input", () => showInbox());
+  $("inbox-filter").addEventListener("change", () => showInbox());
+  $("inbox-filter").addEventListener("submit", (event) => event.preventDefault());
+  $("case-actions").addEventListener("click", (event) => {
+    const start = event.target.closest("[data-action]");
+    if (!start) return;
+    const kase = team.cases.find((k) => k.id === team.viewing);
+    if (kase) fillLinkChoices(kase);
+    openActionForm(start.getAttribute("data-action"));
+  });
+  $("action-form").addEventListener("change", showDependent);
+  $("action-form").addEventListener("submit", (event) => submitAction(event).catch(report));
+  $("action-cancel").addEventListener("click", () => { closeActionForm(); $("case-actions-heading").focus(); });
+  $("link-child-save").addEventListener("click", () => linkChild().catch(report));
+  $("link-note-save").addEventListener("click", () => linkNotes().catch(report));
   $("alerts-on").addEventListener("click", () => changeAlerts(true).catch(report));
   $("alerts-off").addEventListener("click", () => changeAlerts(false).catch(report));
   window.addEventListener("hashchange", () => {
@@ -328,10 +440,19 @@ function listen() {
   }
 }
 
-async function syncInbox() {
+// Pulls what is new, opens it here, and regroups the cases.
+async function syncRecords() {
   await pullInbox(team.idb, team.ctx.device);
+  await openPulled(team.idb, team.ctx.device, team.key, team.ctx.enrolment.school.id, team.ctx.key);
+  await refreshCases();
+}
+
+async function syncInbox() {
+  await syncRecords();
   await sendReceipts(team.idb, team.ctx.device);
-  await showInbox();
+  showInbox();
+  const open = team.viewing && team.cases.find((k) => k.id === team.viewing);
+  if (open && $("action-form").hidden) drawCase(open); // what others recorded meanwhile appears
 }
 
 // On entering the app (and when another person's profile takes over). Resolves once the list shows;
@@ -344,6 +465,9 @@ export async function enterTeam(ctx) {
   if (!member) {
     team.key = null;
     team.ctx = null;
+    team.records = [];
+    team.pending = [];
+    team.cases = [];
     // Nobody on the team is in (the app is locked, or a member of staff is): an alert in the address
     // is taken out of it and kept for whoever on the team enters next.
     const recordId = alertFromHash();
@@ -360,7 +484,12 @@ export async function enterTeam(ctx) {
     if (!(e instanceof OfflineError)) throw e;
   }
   showKey();
-  await showInbox();
+  await loadCalendar(ctx.db);
+  await openPulled(team.idb, ctx.device, team.key, ctx.enrolment.school.id, ctx.key).catch((e) => {
+    if (!(e instanceof OfflineError)) throw e;
+  });
+  await refreshCases();
+  showInbox();
   showAlerts(null);
   renewSubscription();
   document.body.dataset.team = "yes";
@@ -376,6 +505,7 @@ export async function syncTeam(ctx) {
   team.ctx = ctx;
   try {
     await proposeKey();
+    await refreshCalendar(ctx.db);
     await syncInbox();
   } catch (e) {
     if (!(e instanceof OfflineError)) report(e);

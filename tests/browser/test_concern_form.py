@@ -144,7 +144,7 @@ def test_a_full_note_with_a_body_map_recorded_offline_reaches_the_dsl_intact(bro
     [(opened, n)] = open_as(server, "dsl")
     assert opened.header.record_id == record_id and opened.header.urgent
     assert set(opened.header.recipient_key_ids) == key_ids(server, "dsl", "deputy_dsl")
-    assert isinstance(n, note.Concern) and n.v == 2
+    assert isinstance(n, note.Concern) and n.v == 3
     assert n.author is not None and n.author.name == author and n.author.person_id is not None
     assert n.child.name == "Robin Example"
     assert n.incident_at == "2026-11-20T10:15"

@@ -73,7 +73,7 @@ def test_offline_note_reaches_the_dsl_sealed(browser, server):
 
     assert opened[0].header.urgent
     note = json.loads(opened[0].content)
-    assert note["type"] == "concern" and note["v"] == 2
+    assert note["type"] == "concern" and note["v"] == 3
     assert note["child"] == {"name": "Sam Example"}
     assert note["words"] == f"He said \"don't tell mum\" {MARKER}"
     assert note["seen"] == "A bruise on the left forearm"

@@ -1,0 +1,207 @@
+"""The safeguarding lead acts (pwa/lib/cases.js, clocks.js, actions.js, case-view.js), in real headless
+Chromium against the real demo server, with time moved rather than waited for: an urgent note becomes
+a case in the triage list; the DSL records a phone referral, the written referral, the acknowledgement
+missed and chased, its arrival, and closes the case; each clock's due time is checked across a weekend
+and the Christmas bank holidays; what the browser wrote is read by sync/note.py; an allegation's action
+is sealed to the headteacher alone; a record that fails its checks is shown, loudly."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from datetime import datetime, timezone
+
+from sync import envelope, note
+from sync.ids import uuid7
+from tests.browser.staff_app import unlock, wait_ready
+from tests.browser.team_app import sync_now, team_page
+
+MARKER = "cobalt-wren-8842"
+
+
+def concern(**extra) -> dict:
+    return {
+        "v": 2, "type": "concern", "child": {"name": "Alex Example"}, "recorded_at": "2026-12-23T09:30:00.000Z",
+        "words": f"Dad hit me {MARKER}", "categories": ["physical_abuse"], "urgent": True,
+        "author": {"person_id": str(uuid.uuid4()), "name": "Tom Teacher"}, **extra,
+    }
+
+
+def days_later(page, iso_local: str, case_id: str) -> None:
+    """Moves the page's clock (Date.now) on to this time (UTC, which London keeps in winter): the app
+    locks itself, as it does after 5 minutes unused; the DSL unlocks and opens the case again."""
+    target = datetime.fromisoformat(iso_local).replace(tzinfo=timezone.utc).timestamp() * 1000
+    page.evaluate("(t) => { const real = Date.now; const shift = t - real(); Date.now = () => real() + shift; }", target)
+    wait_ready(page, "locked")
+    unlock(page)
+    open_case(page, case_id)
+
+
+def open_case(page, case_id: str) -> None:
+    page.locator(f"#inbox-list li[data-record='{case_id}']").get_by_role("button", name="Open").click()
+    page.wait_for_function(f"document.body.dataset.noteOpen === '{case_id}'")
+
+
+def record(page, button: str, fields: dict[str, str] | None = None, checks: tuple[str, ...] = ()) -> None:
+    """Records one action on the open case through its form, and waits for it in the timeline."""
+    before = page.locator("#case-timeline > li").count()
+    page.locator("#case-actions").get_by_role("button", name=button, exact=True).click()
+    for selector, value in (fields or {}).items():
+        page.fill(selector, value)
+    for selector in checks:
+        page.check(selector)
+    page.click("#action-save")
+    page.wait_for_function(f"document.querySelectorAll('#case-timeline > li').length === {before + 1}")
+
+
+def clock(page, name: str) -> dict:
+    return page.evaluate("""(name) => { const c = document.querySelector(`#case-clocks [data-clock^="${name}"]`);
+        return c && { text: c.textContent, due: c.dataset.due, state: c.className }; }""", name)
+
+
+def test_from_an_urgent_note_to_a_closed_case_with_every_clock(browser, server):
+    context, page = team_page(browser, server, "dsl", timezone_id="Europe/London")
+    with server.enrolled("staff") as staff:
+        sealed = staff.seal(json.dumps(concern()).encode(), urgent=True)
+        staff.push([sealed])
+        case_id = str(uuid.UUID(bytes=sealed[22:38]))
+        sync_now(page)
+        page.wait_for_function("document.body.dataset.inbox === '1'")
+        row = page.locator(f"#inbox-list li[data-record='{case_id}']")
+        text = row.inner_text()
+        for shown in ("Urgent", "Alex Example", "Physical abuse", "Recorded by Tom Teacher", "New."):
+            assert shown in text, shown
+        assert MARKER not in text  # what was said stays in the case
+
+        row.get_by_role("button", name="Open").click()
+        page.wait_for_function(f"document.body.dataset.noteOpen === '{case_id}'")
+        assert page.inner_text("#case-state") == "State: Opened."
+        assert page.is_visible("#case-clocks-none")
+
+        # Wednesday 23 December, 10:00: the phone referral. The written one is due 48 hours on.
+        record(page, "Phone referral made", {"#action-whom": "EHaSH front door", "#action-reference": "EH-4471",
+                                             "#action-at": "2026-12-23T10:00"})
+        written = clock(page, "written:")
+        assert written["due"] == "2026-12-25T10:00:00.000Z" and "due 25 Dec 2026, 10:00" in written["text"]
+        assert page.inner_text("#case-state") == "State: In progress."
+
+        # Thursday 24 December, 15:00: the written referral. Friday 25 and Monday 28 are bank holidays,
+        # with the weekend between: one working day is Tuesday 29, three are Thursday 31.
+        record(page, "Written referral sent", {"#action-whom": "EHaSH", "#action-at": "2026-12-24T15:00"})
+        assert "met" in clock(page, "written:")["text"]
+        assert clock(page, "ack:")["due"] == "2026-12-29T15:00:00.000Z"
+        assert clock(page, "chase:")["due"] == "2026-12-31T15:00:00.000Z"
+        assert page.inner_text("#case-state") == "State: Waiting on someone outside the school."
+
+        # Wednesday 30 December: no acknowledgement. It stands out, on the case and at the top of the list.
+        days_later(page, "2026-12-30T09:00", case_id)
+        assert clock(page, "ack:")["state"] == "overdue"
+        assert "overdue since 29 Dec 2026, 15:00" in clock(page, "ack:")["text"]
+        assert clock(page, "chase:")["state"] == "due"
+
+        # Thursday 31 December, 16:00: the chase is overdue too; the DSL chases.
+        days_later(page, "2026-12-31T16:00", case_id)
+        assert clock(page, "chase:")["state"] == "overdue"
+        record(page, "Chased", {"#action-whom_name": "Duty social worker", "#action-at": "2026-12-31T16:05"})
+        assert "met" in clock(page, "chase:")["text"] and clock(page, "ack:")["state"] == "overdue"
+
+        page.click("#note-close")
+        overdue = page.locator(f"#inbox-list li[data-record='{case_id}']")
+        assert "Overdue" in overdue.inner_text() and "overdue since" in overdue.inner_text()
+        assert "1 case has a clock overdue" in page.inner_text("#inbox-overdue")
+        open_case(page, case_id)
+
+        # Monday 4 January: the acknowledgement comes; the DSL records it, then closes the case.
+        days_later(page, "2027-01-04T11:00", case_id)
+        record(page, "Acknowledgement received", {"#action-reference": "CSC-2027-001"})
+        assert "met" in clock(page, "ack:")["text"]
+        record(page, "Close the case", {"#action-text": f"Social care took it on {MARKER}"})
+        assert page.inner_text("#case-state") == "State: Closed."
+        assert page.locator("#case-actions").get_by_role("button", name="Reopen the case").count() == 1
+        kinds = page.eval_on_selector_all("#case-timeline > li", "(items) => items.map((i) => i.dataset.kind)")
+        assert kinds == ["phone_referral", "written_referral", "chased", "acknowledgement", "closed"]
+        assert all("Signature checked." in t or "Waiting on this device" in t
+                   for t in page.eval_on_selector_all("#case-timeline > li", "(i) => i.map((x) => x.textContent)"))
+
+        # What the browser wrote, sealed to the DSL's keys too, read and checked by sync/note.py.
+        page.wait_for_function("document.getElementById('outbox-count').textContent === '0'")
+        with server.enrolled("dsl") as dsl:
+            read = [note.read(o.content) for o in dsl.open_all(server.demo_key("dsl"))]
+        actions = sorted((r for r in read if isinstance(r, note.Action)), key=lambda a: a.at or a.recorded_at)
+        assert [a.kind for a in actions] == kinds
+        assert all(str(a.refers_to) == case_id and a.v == 3 and a.author.name == "Demo DSL (DEMO ONLY)" for a in actions)
+        phone = actions[0]
+        assert (phone.whom, phone.reference) == ("EHaSH front door", "EH-4471")
+        assert phone.at == "2026-12-23T10:00:00.000Z"
+    assert page.errors == []
+    context.close()
+
+
+def test_an_action_on_an_allegation_is_sealed_to_the_headteacher_alone(browser, server):
+    context, page = team_page(browser, server, "headteacher")
+    with server.enrolled("staff") as staff:
+        payload = staff.accepted_payload()
+        heads = [r for r in payload.recipients if r.role == "headteacher"]
+        content = concern(urgent=False, about_staff={"headteacher": False, "name": "Mr Smith"})
+        sealed = envelope.seal(json.dumps(content).encode(), school_id=staff.school_id, record_id=uuid7(),
+                               recipients=[envelope.public_key_from_bytes(r.public_key) for r in heads], author=staff.device)
+        staff.push([sealed])
+    case_id = str(uuid.UUID(bytes=sealed[22:38]))
+    sync_now(page)
+    page.wait_for_function("document.body.dataset.inbox === '1'")
+    page.locator(f"#inbox-list li[data-record='{case_id}']").get_by_role("button", name="Open").click()
+    page.wait_for_function(f"document.body.dataset.noteOpen === '{case_id}'")
+    assert "Tell the LADO" in clock(page, "lado")["text"]
+    record(page, "LADO told", {"#action-reference": "LADO-77"})
+    assert "met" in clock(page, "lado")["text"]
+    page.wait_for_function("document.getElementById('outbox-count').textContent === '0'")
+
+    recipients = {}
+    for role in ("headteacher", "dsl", "deputy_dsl", "chair_of_governors"):
+        with server.enrolled(role) as reader:
+            for pulled in reader.pull_all():
+                header = envelope.parse(pulled.data)
+                recipients[str(header.record_id)] = set(header.recipient_key_ids)
+                recipients.setdefault("pulled by " + role, set()).add(str(header.record_id))
+    head_keys = {envelope.key_id(r.public_key) for r in heads}
+    [action_id] = recipients["pulled by headteacher"] - {case_id}
+    assert recipients[action_id] <= head_keys and recipients[action_id]
+    for role in ("dsl", "deputy_dsl", "chair_of_governors"):
+        assert action_id not in recipients.get("pulled by " + role, set()), role
+    context.close()
+
+
+def test_a_record_whose_signature_fails_is_shown_loudly(browser, server):
+    context, page = team_page(browser, server, "dsl")
+    with server.enrolled("staff") as staff, server.enrolled("deputy_dsl") as deputy:
+        good = staff.seal(json.dumps(concern(urgent=False)).encode())
+        staff.push([good])
+        case_id = str(uuid.UUID(bytes=good[22:38]))
+        action = {"v": 3, "type": "action", "kind": "decision", "refers_to": case_id, "recorded_at": "2026-12-23T11:00:00Z",
+                  "decision": "monitor", "reasons": f"Low level {MARKER}", "information_shared": False,
+                  "author": {"person_id": str(uuid.uuid4()), "name": "Demo deputy"}}
+        sealed = deputy.seal(json.dumps(action).encode())
+        deputy.push([sealed])
+    # The stored bytes altered afterwards, as a hostile server or a damaged disk would: the last
+    # byte of the signature.
+    action_id = str(uuid.UUID(bytes=sealed[22:38]))
+    con = sqlite3.connect(server.database)
+    with con:
+        con.execute("UPDATE envelopes SET data = ? WHERE record_id = ?", (sealed[:-1] + bytes([sealed[-1] ^ 1]), action_id))
+    con.close()
+
+    sync_now(page)
+    # What failed cannot say which case it belongs to (that is inside what failed): it is a row of its
+    # own, at the top of the list, and says so.
+    page.wait_for_function("document.body.dataset.inbox === '2'")
+    first = page.locator("#inbox-list > li").first
+    assert first.get_attribute("data-record") == action_id and "failed" in first.get_attribute("class")
+    assert "failed its checks (bad_signature)" in first.inner_text()
+    assert "Low level" not in page.inner_text("#inbox")
+    row = page.locator(f"#inbox-list li[data-record='{case_id}']")
+    row.get_by_role("button", name="Open").click()
+    page.wait_for_function(f"document.body.dataset.noteOpen === '{case_id}'")
+    assert MARKER not in page.inner_text("#case-timeline")
+    assert page.inner_text("#case-state") == "State: Opened."  # a record that failed decides nothing
+    context.close()
