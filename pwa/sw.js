@@ -27,7 +27,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "49e3b9785182";
+const VERSION = "104b7d62720c";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",
@@ -51,6 +51,7 @@ const SHELL = [
   "/lib/case-view.js",
   "/lib/cases.js",
   "/lib/categories.js",
+  "/lib/chronology.js",
   "/lib/clock.js",
   "/lib/clocks.js",
   "/lib/concern-form.js",
@@ -81,6 +82,7 @@ const SHELL = [
   "/lib/service-worker.js",
   "/lib/status.js",
   "/lib/storage.js",
+  "/lib/summary.js",
   "/lib/team.js",
   "/lib/triage.js",
   "/lib/vault.js",

@@ -19,6 +19,7 @@ import { fromBase64, toHex } from "./bytes.js";
 import { loadCalendar, refreshCalendar } from "./calendar.js";
 import { renderCalls, teamCalls } from "./call-list.js";
 import { CATEGORIES } from "./categories.js";
+import { chronology, chronologyJson, renderChronology } from "./chronology.js";
 import {
   clearCase, closeActionForm, openActionForm, readActionForm, renderActionButtons, renderCase, showDependent,
 } from "./case-view.js";
@@ -33,6 +34,7 @@ import { clearNote } from "./note-view.js";
 import { PushError, disableAlerts, enableAlerts, permission, pushSupported, renewAlerts } from "./push.js";
 import { inKeyring, isTeam, loadOrCreateRecipientKey, registerRecipientKey, shortKeyId } from "./recipient-key.js";
 import { installed } from "./storage.js";
+import { renderSummary, summarise } from "./summary.js";
 import { readFilter, renderTriage } from "./triage.js";
 
 const RECORD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -123,17 +125,21 @@ function showInbox() {
 
 // --- The case view
 
-// The case takes the whole screen; what was showing (perhaps a half-written note) is hidden, untouched,
-// and shown again as it was when the view closes.
-function showView() {
-  if (team.hiddenBefore) return;
-  team.hiddenBefore = [];
-  for (const section of $("note-view").parentNode.children) {
-    if (section.id === "note-view") continue;
-    team.hiddenBefore.push([section, section.hidden]);
-    section.hidden = true;
+// The views that take the whole screen: a case, a child's chronology, the governors' summary.
+const VIEWS = ["note-view", "chronology", "summary"];
+
+// What was showing (perhaps a half-written note) is hidden, untouched, and shown again as it was when
+// the view closes.
+function showView(id = "note-view") {
+  if (!team.hiddenBefore) {
+    team.hiddenBefore = [];
+    for (const section of $("note-view").parentNode.children) {
+      if (VIEWS.includes(section.id)) continue;
+      team.hiddenBefore.push([section, section.hidden]);
+      section.hidden = true;
+    }
   }
-  $("note-view").hidden = false;
+  for (const view of VIEWS) $(view).hidden = view !== id;
 }
 
 function closeView({ moveFocus = true } = {}) {
@@ -143,7 +149,8 @@ function closeView({ moveFocus = true } = {}) {
   clearCase();
   say("note-error", "");
   $("case-work").hidden = true;
-  $("note-view").hidden = true;
+  clearChronology();
+  for (const view of VIEWS) $(view).hidden = true;
   for (const [section, hidden] of team.hiddenBefore || []) section.hidden = hidden;
   team.hiddenBefore = null;
   delete document.body.dataset.noteOpen;
@@ -177,6 +184,7 @@ function whyNot(code, demo) {
 
 function drawCase(kase) {
   $("note-heading").textContent = renderCase(kase);
+  $("chronology-open").hidden = !kase.child;
   renderActionButtons(kase.state === "closed");
   // Acting needs the concern: its people are whom an action is sealed to.
   $("case-work").hidden = !kase.concern;
@@ -227,6 +235,55 @@ function acknowledge() {
   sendReceipts(team.idb, team.ctx.device)
     .then((sent) => (sent ? refreshCases().then(showInbox) : null))
     .catch((e) => { if (!(e instanceof OfflineError)) report(e); }); // offline: sent at the next sync
+}
+
+// --- A child's chronology, and the governors' summary
+
+function clearChronology() {
+  const list = $("chronology-list");
+  while (list.firstChild) list.removeChild(list.firstChild); // plaintext: gone with the view
+  $("chronology-meta").textContent = "";
+  team.chronology = null;
+}
+
+function openChronology() {
+  const kase = team.cases.find((k) => k.id === team.viewing);
+  if (!kase || !kase.child) return;
+  const rows = chronology(team.cases, kase.child);
+  team.chronology = { child: kase.child, rows };
+  renderChronology(kase.child, rows);
+  showView("chronology");
+  document.body.dataset.chronology = String(rows.length);
+  $("chronology-heading").focus();
+}
+
+function closeChronology() {
+  clearChronology();
+  delete document.body.dataset.chronology;
+  showView("note-view");
+  $("chronology-open").focus();
+}
+
+// The JSON export, as a file the browser saves: made here, from what is on the screen.
+function saveChronology() {
+  const { child, rows } = team.chronology;
+  const { school, person } = team.ctx.enrolment;
+  const data = chronologyJson(child, rows, { school, madeBy: person });
+  const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+  const link = el("a", {
+    href: URL.createObjectURL(blob),
+    download: `chronology-${(child.roster_id || child.name).replace(/[^A-Za-z0-9]+/g, "-")}-${new Date(Date.now()).toISOString().slice(0, 10)}.json`,
+  });
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+function openSummary() {
+  renderSummary(summarise(team.cases));
+  showView("summary");
+  $("summary-heading").focus();
 }
 
 // --- Recording an action
@@ -424,6 +481,13 @@ function listen() {
   $("action-form").addEventListener("submit", (event) => submitAction(event).catch(report));
   $("action-cancel").addEventListener("click", () => { closeActionForm(); $("case-actions-heading").focus(); });
   $("link-child-save").addEventListener("click", () => linkChild().catch(report));
+  $("chronology-open").addEventListener("click", openChronology);
+  $("chronology-close").addEventListener("click", closeChronology);
+  $("chronology-print").addEventListener("click", () => window.print());
+  $("chronology-json").addEventListener("click", saveChronology);
+  $("summary-open").addEventListener("click", openSummary);
+  $("summary-print").addEventListener("click", () => window.print());
+  $("summary-close").addEventListener("click", () => closeView());
   $("link-note-save").addEventListener("click", () => linkNotes().catch(report));
   $("alerts-on").addEventListener("click", () => changeAlerts(true).catch(report));
   $("alerts-off").addEventListener("click", () => changeAlerts(false).catch(report));
