@@ -22,9 +22,11 @@ import { KeyringError, loadKeyring, refreshKeyring, routeRecipients } from "./li
 import { LeaveError, forgetProfile, revokeOnServer, waitingFor } from "./lib/leave.js";
 import { createLockScreen } from "./lib/lock-screen.js";
 import { enrolMessage, keyringWarning, noRecipientsMessage } from "./lib/messages.js";
+import { actionContent } from "./lib/actions.js";
 import { addendumContent, checkAddendum, checkConcern, concernContent } from "./lib/note.js";
+import { readNote } from "./lib/note-reader.js";
 import { enqueue, waiting } from "./lib/outbox.js";
-import { COPY, findOwnNote, ownNotes, renderOwnNotes } from "./lib/own-notes.js";
+import { COPY, fgmDuties, findOwnNote, ownNotes, renderFgmDuties, renderOwnNotes } from "./lib/own-notes.js";
 import { listProfiles } from "./lib/profiles.js";
 import { replayAll } from "./lib/replay.js";
 import { registerWorker, requestBackgroundSync } from "./lib/service-worker.js";
@@ -57,7 +59,10 @@ function showOwnNotes(app, items) {
   const active = document.activeElement;
   const focused = active && active.getAttribute ? active.getAttribute("data-add-to") : null;
   renderOwnNotes($("notes-list"), items);
-  $("notes-empty").hidden = items.length > 0;
+  $("notes-empty").hidden = items.some((i) => !(i.content && i.content.type === "action"));
+  const duties = fgmDuties(items);
+  renderFgmDuties($("fgm-duty-list"), duties);
+  $("fgm-duty").hidden = duties.length === 0;
   if (focused) {
     const again = $("notes-list").querySelector(`[data-add-to="${focused}"]`);
     if (again) again.focus();
@@ -367,14 +372,15 @@ async function lock(app, message) {
     if (node) while (node.firstChild) node.removeChild(node.firstChild);
   }
   for (const id of ["outbox-count", "received-count", "opened-count"]) $(id).textContent = "0";
-  for (const id of ["concern", "addendum", "notes", "session", "counts", "leave", "leave-confirm"]) $(id).hidden = true;
+  for (const id of ["concern", "addendum", "notes", "session", "counts", "leave", "leave-confirm", "fgm-duty"]) $(id).hidden = true;
+  $("fgm-duty-list").textContent = "";
   $("leave-start").hidden = false;
   $("leave-error").textContent = "";
   $("save").disabled = true;
   $("school").textContent = "Locked.";
   document.dispatchEvent(new CustomEvent("lantern-locked"));
   await teamLeft;
-  for (const id of ["concern", "addendum", "notes"]) $(id).hidden = true; // whatever the team's view put back
+  for (const id of ["concern", "addendum", "notes", "fgm-duty"]) $(id).hidden = true; // whatever the team's view put back
   await showLock(app, { message, focus: true });
   await saved;
 }
@@ -524,6 +530,34 @@ async function saveAddition(app, who, form) {
   sync(app);
 }
 
+// The author records their own report of FGM to the police: an action on their note, sealed to the
+// same people, which ends the duty shown on their screen.
+function reportFgm(app, recordId) {
+  return whileHoldingDrafts(app, async (who) => {
+    const error = $(`fgm-ref-${recordId}-error`);
+    const reference = $(`fgm-ref-${recordId}`).value.trim();
+    if (!reference) {
+      error.textContent = "Type the crime reference the police gave you, then press the button again.";
+      $(`fgm-ref-${recordId}`).focus();
+      return;
+    }
+    const original = await findOwnNote(app.db, who.profile.id, who.key, recordId);
+    const content = actionContent({ kind: "fgm_police_report", refersTo: recordId, values: { reference }, enrolment: who.profile.enrolment });
+    readNote(content); // the readers' rules, as for any record
+    const keyring = await loadKeyring(app.db, who.profile.id);
+    const route = { kind: "people", personIds: (original && original.recipients) || [] };
+    const people = routeRecipients(keyring.content, route);
+    if (!people.length) {
+      error.textContent = noRecipientsMessage(route, keyring.content);
+      return;
+    }
+    await sealAndQueue(app, who, content, people, false, recordId);
+    await showCounts(app);
+    $("concern-heading").focus();
+    sync(app);
+  });
+}
+
 function listen(app) {
   $("concern").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -538,6 +572,10 @@ function listen(app) {
   $("addendum").addEventListener("input", () => app.drafts.changed());
   $("addendum").addEventListener("change", () => app.drafts.changed());
   $("addendum-cancel").addEventListener("click", () => closeAddendum(app));
+  $("fgm-duty-list").addEventListener("click", (event) => {
+    const button = event.target.closest("[data-fgm-report]");
+    if (button) reportFgm(app, button.getAttribute("data-fgm-report")).catch((e) => { $("form-error").textContent = "Could not save: " + e.message; });
+  });
   $("notes-list").addEventListener("click", (event) => {
     const add = event.target.closest("[data-add-to]");
     if (add) openAddendum(app, add.getAttribute("data-add-to"));

@@ -27,7 +27,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "104b7d62720c";
+const VERSION = "b7f181d15644";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",

@@ -4,7 +4,7 @@
 
 import { CATEGORIES } from "./categories.js";
 import { el } from "./dom.js";
-import { isLate } from "./note.js";
+import { accountDue, isLate } from "./note.js";
 import { routeRecipients } from "./keyring.js";
 
 function byId(form, id) {
@@ -185,6 +185,12 @@ export function showContext(form, fields, now = new Date()) {
   show("staff_subject-wrap", fields.aboutStaff === "yes" && fields.aboutHead === "no");
   show("staff_name-wrap", fields.aboutStaff === "yes" && fields.aboutHead === "no" && fields.staffSubject === "other");
   show("incident_at-late", isLate(fields.incidentAt, now));
+  // The author's own clock: the written account within 24 hours of what happened.
+  const due = accountDue(fields.incidentAt);
+  const dueText = due && !isLate(fields.incidentAt, now)
+    ? `Finish and save this account by ${due.toLocaleString("en-GB", { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" })}: within 24 hours of what happened.`
+    : "";
+  if (byId(form, "incident_at-due").textContent !== dueText) byId(form, "incident_at-due").textContent = dueText;
   const appeared = [];
   for (const g of GUIDANCE) {
     const panel = byId(form, g.id);

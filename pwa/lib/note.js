@@ -71,10 +71,17 @@ function localTime(value) {
   return new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]).getTime();
 }
 
-// True when the incident was more than 24 hours before `now`: the policy's deadline for the record.
-export function isLate(incidentAt, now = new Date()) {
+// When the written account is due: 24 hours after the incident (the policy's deadline), or null when
+// no time was given.
+export function accountDue(incidentAt) {
   const t = localTime(incidentAt);
-  return !isNaN(t) && now.getTime() - t > 24 * 3600 * 1000;
+  return isNaN(t) ? null : new Date(t + 24 * 3600 * 1000);
+}
+
+// True when the incident was more than 24 hours before `now`.
+export function isLate(incidentAt, now = new Date()) {
+  const due = accountDue(incidentAt);
+  return due !== null && now.getTime() > due.getTime();
 }
 
 // Every problem with a concern, in the order the form shows the fields, as {field, message}: `field`

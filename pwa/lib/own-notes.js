@@ -43,9 +43,7 @@ export async function ownNotes(db, profileId, key) {
     .map((item) => describe(item, item.refused ? "refused" : "waiting"));
   const sent = (await getAllBy(db, "sent", "profileId", profileId))
     .map((item) => describe(item, item.opened ? "opened" : item.received ? "received" : "sent"));
-  // A team member's actions live in their case (lib/case-view.js), not among the notes they wrote.
-  const notes = waiting.concat(sent).filter((n) => !(n.content && n.content.type === "action"));
-  return notes.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1));
+  return waiting.concat(sent).sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1));
 }
 
 export async function findOwnNote(db, profileId, key, recordId) {
@@ -62,6 +60,30 @@ const WHERE = {
 };
 
 export const when = (iso) => formatTime(new Date(iso));
+
+const isAction = (item) => Boolean(item.content && item.content.type === "action");
+
+// The author's FGM concerns not yet reported to the police when saved, and not reported since: their
+// own legal duty, which stays in front of them until they record it (an fgm_police_report action).
+export function fgmDuties(items) {
+  const reported = new Set(items.filter((i) => isAction(i) && i.content.kind === "fgm_police_report").map((i) => i.refersTo));
+  return items.filter((i) => i.content && i.content.type === "concern" && i.content.fgm_report
+    && !i.content.fgm_report.reported && !reported.has(i.recordId));
+}
+
+export function renderFgmDuties(list, duties) {
+  while (list.firstChild) list.removeChild(list.firstChild);
+  for (const duty of duties) {
+    const li = el("li", { class: "fgm-duty-item", "data-record": duty.recordId });
+    li.appendChild(el("p", {}, `About ${duty.content.child.name}, in your note saved ${when(duty.savedAt)}.`));
+    const id = `fgm-ref-${duty.recordId}`;
+    li.appendChild(el("label", { for: id }, "The crime reference the police gave you"));
+    li.appendChild(el("input", { id, type: "text", autocomplete: "off", "data-fgm-ref": duty.recordId }));
+    li.appendChild(el("p", { class: "error", id: `${id}-error`, role: "alert" }));
+    li.appendChild(el("button", { type: "button", "data-fgm-report": duty.recordId }, "I have reported it to the police"));
+    list.appendChild(li);
+  }
+}
 
 // The author's copy, drawn by the team's renderer. A copy that no longer reads (an older app's, say)
 // says so rather than break the list.
@@ -83,7 +105,9 @@ function titleOf(item) {
 // Fills `list` (an <ol>) with `items`; each note gets "Read what you wrote" (its own copy, drawn when
 // opened) and, unless it is itself an addition, an "Add to this note" button carrying its id. Notes
 // whose copy was open stay open across a redraw.
-export function renderOwnNotes(list, items) {
+export function renderOwnNotes(list, all) {
+  // Actions (an FGM report recorded, a team member's steps) belong to their note or case, not to this list.
+  const items = all.filter((item) => !isAction(item));
   const open = {};
   for (const d of list.querySelectorAll("details[open][data-copy]")) open[d.getAttribute("data-copy")] = true;
   while (list.firstChild) list.removeChild(list.firstChild);
