@@ -14,7 +14,7 @@
 // itself must change with every version of the app. It names the shell's version below, which must
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: b7f181d15644
+// Shell version: 044753986d6e
 
 import "./sw.js";
 import { loadClock } from "./lib/clock.js";

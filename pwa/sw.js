@@ -27,7 +27,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "b7f181d15644";
+const VERSION = "044753986d6e";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",
@@ -76,6 +76,7 @@ const SHELL = [
   "/lib/profiles.js",
   "/lib/push.js",
   "/lib/recipient-key.js",
+  "/lib/reminders.js",
   "/lib/replay.js",
   "/lib/roster-import.js",
   "/lib/roster.js",
@@ -122,13 +123,20 @@ const ALERT_TITLE = "Urgent safeguarding concern - open Lantern";
 const ALERT_BODY = "A concern needs the safeguarding team now. Open Lantern on this device to read it.";
 const RECORD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function alertRecordId(data) {
-  let payload = null;
+// A clock reminder (docs/alerts.md, "Clock reminders"): the payload is an id only this device can
+// place, and the words are fixed, like an alert's; it opens the list, where the clock stands out.
+const REMINDER_TITLE = "A safeguarding deadline is due - open Lantern";
+const REMINDER_BODY = "A clock on a case you hold has come due. Open Lantern on this device to see which.";
+
+function payloadOf(data) {
   try {
-    payload = data ? data.json() : null;
+    return data ? data.json() : null;
   } catch (e) {
-    payload = null; // not JSON: still an alert, for no record in particular
+    return null; // not JSON: still an alert, for no record in particular
   }
+}
+
+function alertRecordId(payload) {
   const id = payload && payload.type === "urgent" ? payload.record_id : null;
   return typeof id === "string" && RECORD_ID.test(id) ? id.toLowerCase() : null;
 }
@@ -139,7 +147,15 @@ function alertUrl(recordId) {
 }
 
 self.addEventListener("push", (event) => {
-  const recordId = alertRecordId(event.data);
+  const payload = payloadOf(event.data);
+  if (payload && payload.type === "reminder") {
+    event.waitUntil(self.registration.showNotification(REMINDER_TITLE, {
+      body: REMINDER_BODY, icon: "/icons/icon-192.png", lang: "en-GB", tag: "lantern-reminder", renotify: true,
+      data: { record_id: null },
+    }));
+    return;
+  }
+  const recordId = alertRecordId(payload);
   event.waitUntil(self.registration.showNotification(ALERT_TITLE, {
     body: ALERT_BODY,
     icon: "/icons/icon-192.png",

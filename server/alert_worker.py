@@ -1,5 +1,6 @@
 """The threads behind urgent alerts: a sender that posts pushes off the request path, and a scheduler
-that runs the escalation schedule (server/alerts.py) every second. Both start and stop with the app.
+that runs the escalation schedule (server/alerts.py), and the clock reminders (server/reminders.py),
+every second. Both start and stop with the app.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from server import alerts, clock
+from server import alerts, clock, reminders
 from server.alerts import Delivery, Dispatch
 from server.db import Db
 from server.webpush import Outcome, Poster
@@ -60,6 +61,13 @@ class BackgroundSender:
             log.warning("alert %s: the server is stopping; its pushes are sent at the next start", dispatch.alert_id)
         if dispatch.durable_at is not None:
             self._records.put(("durable", dispatch.alert_id, dispatch.durable_at))
+
+    def run(self, job: Callable[[], None]) -> None:
+        """Runs a push of another kind (a clock reminder: server/reminders.py) on the same workers."""
+        try:
+            self._pool.submit(job)
+        except RuntimeError:
+            log.warning("the server is stopping: a clock reminder's push was not sent")
 
     def _send(self, delivery: Delivery) -> None:
         outcome = post(self.poster, delivery)
@@ -122,6 +130,9 @@ class InlineSender:
         self.poster = poster
         self.clock = clock
 
+    def run(self, job: Callable[[], None]) -> None:
+        job()
+
     def submit(self, dispatch: Dispatch) -> None:
         for delivery in dispatch.deliveries:
             outcome = post(self.poster, delivery)
@@ -154,6 +165,7 @@ class Scheduler:
         while True:
             try:
                 alerts.run_due(self.db, self.sender, self.clock())
+                reminders.run_due(self.db, self.sender.run, self.sender.poster.post, self.clock())
             except Exception as exc:  # keep ticking: the next tick retries whatever failed
                 log.error("alert scheduler: %s", type(exc).__name__)
             if self._stop.wait(self.tick):

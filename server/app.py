@@ -27,6 +27,7 @@ from server.routes.health import healthz
 from server.routes.keyring import keyring
 from server.routes.push import push_key, subscribe, unsubscribe
 from server.routes.recipient_keys import register_recipient_key
+from server.routes.reminders import set_reminders
 from server.routes.roster import fetch_roster, missing_roster, publish_roster, register_roster_key
 from server.settings import Settings
 from sync.wire import MAX_BODY
@@ -34,7 +35,7 @@ from sync.wire import MAX_BODY
 ROUTES = [
     healthz, enrol, demo, demo_code, keyring, device_key, leave, push, pull, receipts, status,
     push_key, subscribe, unsubscribe, register_recipient_key,
-    register_roster_key, publish_roster, fetch_roster, missing_roster, calendar,
+    register_roster_key, publish_roster, fetch_roster, missing_roster, calendar, set_reminders,
 ]
 
 

@@ -230,6 +230,22 @@ def m005_roster(db: sqlite_utils.Database) -> None:
     )
     db.execute("CREATE INDEX roster_envelopes_school ON roster_envelopes (school_id, version)")
 
+@migrations()
+def m006_reminders(db: sqlite_utils.Database) -> None:
+    """Clock reminders (server/reminders.py): an id the device made up, whose it is, and when. Nothing
+    says which clock, which case or which child."""
+    db.execute(
+        """CREATE TABLE reminders (
+            id TEXT PRIMARY KEY,
+            school_id TEXT NOT NULL REFERENCES schools(id),
+            person_id TEXT NOT NULL REFERENCES people(id),
+            due_at REAL NOT NULL,
+            sent_at REAL
+        )"""
+    )
+    db.execute("CREATE INDEX reminders_due ON reminders (due_at) WHERE sent_at IS NULL")
+
+
 class Db:
     """The one connection, shared by the server's threads behind a lock (datasette's single writer).
 

@@ -49,6 +49,7 @@ STATUS = {
     "enrolment_code_expired": 410,
     "too_large": 413,
     "unsupported_media_type": 415,
+    "too_many_reminders": 409,
     "rate_limited": 429,
     "http_error": 400,
     "internal_error": 500,

@@ -200,6 +200,11 @@ class Client:
         """The server's VAPID public key (base64url), the applicationServerKey for subscribing."""
         return self._send("GET", "/api/v1/push/key", wire.PushKey, None, signed=False).public_key
 
+    def reminders(self, set: list[wire.Reminder] = (), cancel: list[str] = ()) -> wire.RemindersState:
+        """Sets, moves or cancels this person's clock reminders (docs/alerts.md, "Clock reminders")."""
+        request = wire.RemindersRequest(set=list(set), cancel=list(cancel))
+        return self._send("POST", "/api/v1/reminders", wire.RemindersState, request, signed=True)
+
     def subscribe_push(self, subscription: wire.PushSubscription) -> wire.SubscriptionState:
         return self._send("POST", "/api/v1/push/subscriptions", wire.SubscriptionState, subscription, signed=True)
 

@@ -238,6 +238,33 @@ class DeviceState(Strict):
     revoked: bool
 
 
+ReminderId = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{32}$", description="128 random bits, hex, made by the device")]
+MAX_REMINDERS = 200  # in one request; a person holds at most server.reminders.MAX_PER_PERSON
+
+
+class Reminder(Strict):
+    id: ReminderId
+    due_at: Annotated[int, msgspec.Meta(ge=0, description="Unix seconds")]
+
+
+class RemindersRequest(Strict):
+    """POST /api/v1/reminders: reminders to set (or move), and ids to cancel, all of this person's."""
+
+    set: Annotated[list[Reminder], msgspec.Meta(max_length=MAX_REMINDERS)] = []
+    cancel: Annotated[list[ReminderId], msgspec.Meta(max_length=MAX_REMINDERS)] = []
+
+
+class RemindersState(Strict):
+    pending: int  # how many of this person's reminders are waiting to be pushed
+
+
+class ReminderPush(Strict):
+    """A clock reminder's whole push payload: the device's own opaque id, nothing else."""
+
+    type: Literal["reminder"]
+    reminder_id: ReminderId
+
+
 class UrgentPush(Strict):
     """The whole push payload: ids only. No name, no category, no words of the note, so nothing
     personal reaches a push service or a lock screen; the device fetches and opens the note itself.

@@ -200,9 +200,29 @@ def seed_m004_recipient_keys(db: sqlite_utils.Database, data_dir: Path, ctx: dic
     )
 
 
+def seed_m005_roster(db: sqlite_utils.Database, data_dir: Path, ctx: dict) -> None:
+    """The DSL's phone made a roster key and published the school's roster, sealed to it."""
+    school, phone_id = ctx["other_school"], ctx["dsl_phone"]
+    roster_key = keyfiles.new_key()
+    public = public_bytes(roster_key.public_key())
+    roster_key_id = key_id(public).hex()
+    db.execute(
+        "INSERT INTO roster_keys (key_id, school_id, device_key_id, public_key, created_at) VALUES (?, ?, ?, ?, ?)",
+        [roster_key_id, str(school), phone_id, public, WHEN],
+    )
+    db.execute("INSERT INTO rosters (school_id, version, author_key_id, published_at) VALUES (?, 1, ?, ?)",
+               [str(school), phone_id, WHEN])
+    db.execute(
+        """INSERT INTO roster_envelopes (roster_key_id, school_id, version, author_key_id, data, stored_at)
+           VALUES (?, ?, 1, ?, ?, ?)""",
+        [roster_key_id, str(school), phone_id, b"LNTN sealed roster, as stored", WHEN],
+    )
+
+
 # Rows as each version's schema allowed them, written just after that migration ran.
 SEED_ROWS = {f.__name__.removeprefix("seed_"): f for f in (
     seed_m001_foundation, seed_m002_people_enrolment_keyring, seed_m003_alerts, seed_m004_recipient_keys,
+    seed_m005_roster,
 )}
 
 

@@ -30,6 +30,7 @@ import { keyId } from "./envelope.js";
 import { markOpened, openInboxDb, openPulled, openedRecords, pullInbox, sendReceipts } from "./inbox.js";
 import { routeRecipients } from "./keyring.js";
 import { readNote } from "./note-reader.js";
+import { syncReminders } from "./reminders.js";
 import { clearNote } from "./note-view.js";
 import { PushError, disableAlerts, enableAlerts, permission, pushSupported, renewAlerts } from "./push.js";
 import { inKeyring, isTeam, loadOrCreateRecipientKey, registerRecipientKey, shortKeyId } from "./recipient-key.js";
@@ -514,6 +515,8 @@ async function syncRecords() {
 async function syncInbox() {
   await syncRecords();
   await sendReceipts(team.idb, team.ctx.device);
+  const { db, device, key } = team.ctx;
+  await syncReminders(db, device, device.keyId, key, team.cases);
   showInbox();
   const open = team.viewing && team.cases.find((k) => k.id === team.viewing);
   if (open && $("action-form").hidden) drawCase(open); // what others recorded meanwhile appears

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -204,4 +205,53 @@ def test_a_record_whose_signature_fails_is_shown_loudly(browser, server):
     page.wait_for_function(f"document.body.dataset.noteOpen === '{case_id}'")
     assert MARKER not in page.inner_text("#case-timeline")
     assert page.inner_text("#case-state") == "State: Opened."  # a record that failed decides nothing
+    context.close()
+
+
+def test_each_running_clock_is_a_reminder_the_server_cannot_place(browser, server):
+    """The app asks the server to push at each running clock's due time, under ids the server cannot
+    tie to a case or a clock; a met clock's reminder is cancelled; and the push, when it comes, shows
+    fixed words (the content-free payload is tested against the server in tests/test_reminders.py)."""
+    from tests.browser.test_pwa import NOTIFICATIONS, push_into_worker, wait_notifications
+
+    context, page = team_page(browser, server, "dsl")
+    context.grant_permissions(["notifications"], origin=server.url)
+    with server.enrolled("staff") as staff:
+        sealed = staff.seal(json.dumps(concern(urgent=False)).encode())
+        staff.push([sealed])
+    case_id = str(uuid.UUID(bytes=sealed[22:38]))
+    sync_now(page)
+    page.wait_for_function("document.body.dataset.inbox === '1'")
+    open_case(page, case_id)
+    soon = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M")  # the page's zone is UTC here
+    record(page, "Phone referral made", {"#action-whom": "EHaSH front door", "#action-at": soon})
+    due = clock(page, "written:")["due"]
+
+    def held():
+        return server.query("SELECT id, due_at, sent_at FROM reminders")
+
+    deadline = time.monotonic() + 10
+    while len(held()) != 1:
+        assert time.monotonic() < deadline, held()
+        time.sleep(0.1)
+    [(rid, due_at, sent_at)] = held()
+    assert due_at == datetime.fromisoformat(due.replace("Z", "+00:00")).timestamp() and sent_at is None
+    assert len(rid) == 32 and int(rid, 16) >= 0 and case_id.replace("-", "") not in rid
+
+    # The written referral meets that clock and starts two: one reminder goes, two come.
+    record(page, "Written referral sent", {"#action-whom": "EHaSH"})
+    expected = sorted(float(int(datetime.fromisoformat(clock(page, n)["due"].replace("Z", "+00:00")).timestamp()))
+                      for n in ("ack:", "chase:"))  # whole seconds, as the server keeps them
+    while sorted(d for _, d, _ in held()) != expected:
+        assert time.monotonic() < deadline + 10, held()
+        time.sleep(0.1)
+    assert rid not in [r for r, _, _ in held()]
+
+    # A reminder arrives: the worker shows fixed words, whatever the payload holds.
+    push = push_into_worker(context, page, server.url)
+    push(json.dumps({"type": "reminder", "reminder_id": held()[0][0], "child": "Alex Example"}))
+    [shown] = wait_notifications(page, 1)
+    assert shown["title"] == "A safeguarding deadline is due - open Lantern"
+    assert "Alex" not in shown["title"] + shown["body"] and shown["tag"] == "lantern-reminder"
+    assert page.evaluate(NOTIFICATIONS)[0]["data"] == {"record_id": None}
     context.close()
