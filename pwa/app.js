@@ -1,41 +1,41 @@
 // The staff app: set up this device with a one-time code, record a note, seal it at once, keep it in
 // the outbox until the server has it, then show what became of it. Every step after set-up works
 // with no network. Several people may record on one device, each as their own profile behind their
-// own PIN (lib/profiles.js, lib/lock-screen.js): what is on screen is always the unlocked person's,
+// own PIN (common/profiles.js, common/lock-screen.js): what is on screen is always the unlocked person's,
 // and locking (the button, or IDLE_LOCK_MS without use) clears it from the page and from memory.
 
-import { OfflineError, errorCode, plainFetch } from "./lib/api.js";
-import { createBodyMapEditor } from "./lib/bodymap-editor.js";
-import { fromBase64, uuidv7 } from "./lib/bytes.js";
-import { loadClock } from "./lib/clock.js";
+import { OfflineError, errorCode, plainFetch } from "./common/api.js";
+import { createBodyMapEditor } from "./staff/bodymap-editor.js";
+import { fromBase64, uuidv7 } from "./common/bytes.js";
+import { loadClock } from "./common/clock.js";
 import {
   buildCategories, clearErrors, describeRouting, fillStaffChoices, readConcern, routeOf, showContext, showErrors,
-} from "./lib/concern-form.js";
-import { openDb } from "./lib/db.js";
-import { createDevice } from "./lib/device.js";
-import { $ } from "./lib/dom.js";
-import { createDrafts, isBlank, readFields, writeFields } from "./lib/drafts.js";
-import { EnrolError, codeFromHash, enrol } from "./lib/enrol.js";
-import { seal } from "./lib/envelope.js";
-import { createIdleLock } from "./lib/idle.js";
-import { KeyringError, loadKeyring, refreshKeyring, routeRecipients } from "./lib/keyring.js";
-import { LeaveError, forgetProfile, revokeOnServer, waitingFor } from "./lib/leave.js";
-import { createLockScreen } from "./lib/lock-screen.js";
-import { enrolMessage, keyringWarning, noRecipientsMessage } from "./lib/messages.js";
-import { actionContent } from "./lib/actions.js";
-import { addendumContent, checkAddendum, checkConcern, concernContent } from "./lib/note.js";
-import { readNote } from "./lib/note-reader.js";
-import { enqueue, waiting } from "./lib/outbox.js";
-import { COPY, fgmDuties, findOwnNote, ownNotes, renderFgmDuties, renderOwnNotes } from "./lib/own-notes.js";
-import { listProfiles } from "./lib/profiles.js";
-import { replayAll } from "./lib/replay.js";
-import { registerWorker, requestBackgroundSync } from "./lib/service-worker.js";
-import { pollStatus, sentCounts } from "./lib/status.js";
-import { askToKeep, installed, sendsInBackground, storageKept, storageNotice } from "./lib/storage.js";
-import { sealLocal } from "./lib/vault.js";
-import { showUrgentCalls } from "./lib/call-list.js";
-import { enterTeam, syncTeam } from "./lib/team.js";
-import { enterRoster, leaveRoster, syncRoster } from "./lib/roster.js";
+} from "./staff/concern-form.js";
+import { openDb } from "./common/db.js";
+import { createDevice } from "./common/device.js";
+import { $ } from "./common/dom.js";
+import { createDrafts, isBlank, readFields, writeFields } from "./staff/drafts.js";
+import { EnrolError, codeFromHash, enrol } from "./common/enrol.js";
+import { seal } from "./common/envelope.js";
+import { createIdleLock } from "./common/idle.js";
+import { KeyringError, loadKeyring, refreshKeyring, routeRecipients } from "./common/keyring.js";
+import { LeaveError, forgetProfile, revokeOnServer, waitingFor } from "./common/leave.js";
+import { createLockScreen } from "./common/lock-screen.js";
+import { enrolMessage, keyringWarning, noRecipientsMessage } from "./common/messages.js";
+import { actionContent } from "./team/actions.js";
+import { addendumContent, checkAddendum, checkConcern, concernContent } from "./common/note.js";
+import { readNote } from "./common/note-reader.js";
+import { enqueue, waiting } from "./common/outbox.js";
+import { COPY, fgmDuties, findOwnNote, ownNotes, renderFgmDuties, renderOwnNotes } from "./staff/own-notes.js";
+import { listProfiles } from "./common/profiles.js";
+import { replayAll } from "./common/replay.js";
+import { registerWorker, requestBackgroundSync } from "./common/service-worker.js";
+import { pollStatus, sentCounts } from "./staff/status.js";
+import { askToKeep, installed, sendsInBackground, storageKept, storageNotice } from "./common/storage.js";
+import { sealLocal } from "./common/vault.js";
+import { showUrgentCalls } from "./common/call-list.js";
+import { enterTeam, syncTeam } from "./team/team.js";
+import { enterRoster, leaveRoster, syncRoster } from "./common/roster.js";
 
 const RETRY_MS = 30000;
 const notes = (n) => (n === 1 ? "1 note" : `${n} notes`);
@@ -109,7 +109,7 @@ async function showCounts(app, report) {
 }
 
 // Whether this browser keeps the device's notes, and a warning while one waits where it may not
-// (lib/storage.js). About the whole device, so shown on the lock screen too: it says only when the
+// (common/storage.js). About the whole device, so shown on the lock screen too: it says only when the
 // oldest note was saved, which is no one's business but that someone should open Lantern.
 function showStorage(app, waitingItems) {
   if (!app.keeps || !app.profiles.length) return;
@@ -166,7 +166,7 @@ async function sync(app) {
   await showCounts(app, report);
 }
 
-// What the team's side (lib/team.js) works with: the person unlocked now, and how it records an
+// What the team's side (team/team.js) works with: the person unlocked now, and how it records an
 // action: sealed and queued as any note is (to `people`, keyring entries), then sent at once.
 function teamContext(app) {
   const who = { profile: app.profile, key: app.key };
@@ -272,7 +272,7 @@ function formChanged(app) {
   app.drafts.changed();
 }
 
-// --- Drafts (lib/drafts.js): the concern form, its body map, and an addition being written.
+// --- Drafts (staff/drafts.js): the concern form, its body map, and an addition being written.
 
 function captureDraft(app) {
   const fields = readFields($("concern"), $("mark-panel"));
@@ -607,7 +607,7 @@ function listen(app) {
   setInterval(() => sync(app), RETRY_MS);
 }
 
-// --- Leaving this device (lib/leave.js): asked, confirmed, then the server first, then this device.
+// --- Leaving this device (common/leave.js): asked, confirmed, then the server first, then this device.
 
 async function askToLeave(app) {
   const waiting = await waitingFor(app.db, app.profile.id);

@@ -2,7 +2,7 @@
 // everything the classic pwa/sw.js does (the shell cache, urgent alerts), which it imports, and one
 // thing a classic worker could not do without a second copy of the outbox code: send the notes
 // waiting in the outbox itself, on Background Sync (Chromium) and whenever the worker starts, with
-// the same modules the page uses. pwa/lib/service-worker.js registers this, and sw.js alone where
+// the same modules the page uses. pwa/common/service-worker.js registers this, and sw.js alone where
 // module workers are missing; there, and in browsers without Background Sync (Safari, Firefox), the
 // page's own replay (on opening, `online`, after a save, every 30 s) is what sends.
 //
@@ -14,13 +14,13 @@
 // itself must change with every version of the app. It names the shell's version below, which must
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: 044753986d6e
+// Shell version: 145d9db446ab
 
 import "./sw.js";
-import { loadClock } from "./lib/clock.js";
-import { openDb } from "./lib/db.js";
-import { replayAll } from "./lib/replay.js";
-import { SYNC_TAG } from "./lib/service-worker.js";
+import { loadClock } from "./common/clock.js";
+import { openDb } from "./common/db.js";
+import { replayAll } from "./common/replay.js";
+import { SYNC_TAG } from "./common/service-worker.js";
 
 let database = null;
 

@@ -28,6 +28,7 @@ from server.routes.keyring import keyring
 from server.routes.push import push_key, subscribe, unsubscribe
 from server.routes.recipient_keys import register_recipient_key
 from server.routes.reminders import set_reminders
+from server.routes.views import record_views, view_trail
 from server.routes.roster import fetch_roster, missing_roster, publish_roster, register_roster_key
 from server.settings import Settings
 from sync.wire import MAX_BODY
@@ -36,6 +37,7 @@ ROUTES = [
     healthz, enrol, demo, demo_code, keyring, device_key, leave, push, pull, receipts, status,
     push_key, subscribe, unsubscribe, register_recipient_key,
     register_roster_key, publish_roster, fetch_roster, missing_roster, calendar, set_reminders,
+    record_views, view_trail,
 ]
 
 

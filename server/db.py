@@ -246,6 +246,22 @@ def m006_reminders(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX reminders_due ON reminders (due_at) WHERE sent_at IS NULL")
 
 
+@migrations()
+def m007_views(db: sqlite_utils.Database) -> None:
+    """The view trail (server/views.py): which record, whose device, when; nothing else."""
+    db.execute(
+        """CREATE TABLE views (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            seq INTEGER NOT NULL REFERENCES envelopes(seq),
+            school_id TEXT NOT NULL REFERENCES schools(id),
+            person_id TEXT NOT NULL REFERENCES people(id),
+            device_key_id TEXT NOT NULL REFERENCES devices(key_id),
+            viewed_at REAL NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX views_seq ON views (seq, viewed_at)")
+
+
 class Db:
     """The one connection, shared by the server's threads behind a lock (datasette's single writer).
 

@@ -200,6 +200,13 @@ class Client:
         """The server's VAPID public key (base64url), the applicationServerKey for subscribing."""
         return self._send("GET", "/api/v1/push/key", wire.PushKey, None, signed=False).public_key
 
+    def views(self, record_ids: list[uuid.UUID]) -> wire.Receipted:
+        """Adds "this device opened these records now" to each record's view trail."""
+        return self._send("POST", "/api/v1/views", wire.Receipted, wire.RecordsRequest(record_ids=record_ids), signed=True)
+
+    def view_trail(self, record_id: uuid.UUID) -> wire.ViewTrail:
+        return self._send("GET", f"/api/v1/views?record_id={record_id}", wire.ViewTrail, None, signed=True)
+
     def reminders(self, set: list[wire.Reminder] = (), cancel: list[str] = ()) -> wire.RemindersState:
         """Sets, moves or cancels this person's clock reminders (docs/alerts.md, "Clock reminders")."""
         request = wire.RemindersRequest(set=list(set), cancel=list(cancel))

@@ -100,7 +100,7 @@ def verify(
 
 
 # Who may read what is decided on the author's device from the keyring's roles (docs/protocol.md,
-# "The keyring"). pwa/lib/keyring.js routeRecipients is the same rule in JavaScript, and
+# "The keyring"). pwa/common/keyring.js routeRecipients is the same rule in JavaScript, and
 # tests/vectors/routing.json holds both to the same answers. An empty list means nobody can receive
 # the note: the author's device says so and seals nothing.
 

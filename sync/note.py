@@ -4,7 +4,7 @@
 safeguarding team did about a concern), or raises `NoteError`.
 Readers ignore fields they do not know and accept every version from 1: versions only ever add fields
 (with defaults here), and a field never changes type. `check` is the staff app's rule that a bad record
-is hard to save (pwa/lib/note.js checkConcern), applied again by the reader.
+is hard to save (pwa/common/note.js checkConcern), applied again by the reader.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sync import keyring
 
 Fraction = Annotated[float, msgspec.Meta(ge=0, le=1)]
 
-# The values the staff app offers today (pwa/lib/categories.js, pwa/lib/bodymap.js). They are read as
+# The values the staff app offers today (pwa/common/categories.js, pwa/common/bodymap.js). They are read as
 # plain strings, so a later version can add one without older readers refusing the whole note.
 CATEGORIES = (
     "physical_abuse", "emotional_abuse", "sexual_abuse", "neglect", "fgm", "cse", "cce",

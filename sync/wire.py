@@ -40,6 +40,20 @@ class Health(Strict):
     status: Literal["ok"]
 
 
+class View(Strict):
+    person_id: uuid.UUID
+    name: str
+    device_key_id: KeyIdHex
+    viewed_at: str  # ISO 8601 UTC, by the server's clock
+
+
+class ViewTrail(Strict):
+    """GET /api/v1/views?record_id=...: every time a device opened the record, oldest first."""
+
+    record_id: uuid.UUID
+    views: list[View]
+
+
 class BankHoliday(Strict):
     date: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
     name: str

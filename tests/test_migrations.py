@@ -219,10 +219,17 @@ def seed_m005_roster(db: sqlite_utils.Database, data_dir: Path, ctx: dict) -> No
     )
 
 
+def seed_m006_reminders(db: sqlite_utils.Database, data_dir: Path, ctx: dict) -> None:
+    """The DSL's device asked for a clock reminder, one already pushed and one still to come."""
+    for rid, sent in (("0" * 32, 1736933400.0), ("f" * 32, None)):
+        db.execute("INSERT INTO reminders (id, school_id, person_id, due_at, sent_at) VALUES (?, ?, ?, ?, ?)",
+                   [rid, str(ctx["other_school"]), str(ctx["dsl"]), 1736933400.0, sent])
+
+
 # Rows as each version's schema allowed them, written just after that migration ran.
 SEED_ROWS = {f.__name__.removeprefix("seed_"): f for f in (
     seed_m001_foundation, seed_m002_people_enrolment_keyring, seed_m003_alerts, seed_m004_recipient_keys,
-    seed_m005_roster,
+    seed_m005_roster, seed_m006_reminders,
 )}
 
 

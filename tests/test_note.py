@@ -129,7 +129,7 @@ def test_an_empty_addendum_is_incomplete():
 
 
 def test_the_lists_match_the_staff_app():
-    pwa = Path(__file__).resolve().parent.parent / "pwa" / "lib"
+    pwa = Path(__file__).resolve().parent.parent / "pwa" / "common"
     categories = re.findall(r'code: "([a-z_0-9]+)"', (pwa / "categories.js").read_text())
     assert tuple(categories) == note.CATEGORIES
     bodymap = (pwa / "bodymap.js").read_text()

@@ -1,5 +1,5 @@
 """Who may read a note (docs/protocol.md, "The keyring"), in Python, against the shared vectors that
-tests/browser/test_concern_form.py runs through pwa/lib/keyring.js; and the demo school's team."""
+tests/browser/test_concern_form.py runs through pwa/common/keyring.js; and the demo school's team."""
 
 from __future__ import annotations
 

@@ -1,17 +1,17 @@
 // Test-only glue, served at /__test__/: exposes the PWA's crypto modules and a few helpers to
 // Playwright, which passes only JSON across, so bytes travel as hex or base64 strings.
 
-import * as api from "/lib/api.js";
-import * as bytes from "/lib/bytes.js";
-import * as clock from "/lib/clock.js";
-import * as db from "/lib/db.js";
-import * as deviceModule from "/lib/device.js";
-import * as enrol from "/lib/enrol.js";
-import * as envelope from "/lib/envelope.js";
-import * as hpke from "/lib/hpke.js";
-import * as keyring from "/lib/keyring.js";
-import * as profiles from "/lib/profiles.js";
-import * as vault from "/lib/vault.js";
+import * as api from "/common/api.js";
+import * as bytes from "/common/bytes.js";
+import * as clock from "/common/clock.js";
+import * as db from "/common/db.js";
+import * as deviceModule from "/common/device.js";
+import * as enrol from "/common/enrol.js";
+import * as envelope from "/common/envelope.js";
+import * as hpke from "/common/hpke.js";
+import * as keyring from "/common/keyring.js";
+import * as profiles from "/common/profiles.js";
+import * as vault from "/common/vault.js";
 
 const { fromHex, toHex } = bytes;
 

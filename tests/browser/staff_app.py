@@ -152,7 +152,7 @@ def mark_position(page, number: int) -> tuple[float, float]:
 
 
 def wait_draft_kept(page, timeout: int = 10000) -> None:
-    """Waits until what was typed last is kept, encrypted, in the draft store (pwa/lib/drafts.js)."""
+    """Waits until what was typed last is kept, encrypted, in the draft store (pwa/staff/drafts.js)."""
     page.wait_for_function("document.body.dataset.draft === 'kept'", timeout=timeout)
 
 

@@ -1,4 +1,4 @@
-"""Helpers for driving the safeguarding team's side of the app (pwa/lib/team.js) in a real page."""
+"""Helpers for driving the safeguarding team's side of the app (pwa/team/team.js) in a real page."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The body map (pwa/lib/bodymap.js and bodymap-editor.js) in real headless Chromium: a mark made,
+"""The body map (pwa/common/bodymap.js and bodymap-editor.js) in real headless Chromium: a mark made,
 described, moved and deleted with the keyboard alone; the read-only renderer the DSL's side uses; and
 no camera or photo anywhere in the app."""
 
@@ -85,7 +85,7 @@ def test_the_read_only_renderer_draws_marks_and_says_them_in_words(page):
     """What the DSL's side will call with a received note's body_map: no buttons, every mark in words."""
     drawn = page.evaluate(
         """async (marks) => {
-            const b = await import('/lib/bodymap.js');
+            const b = await import('/common/bodymap.js');
             const box = document.createElement('div');
             document.body.appendChild(box);
             b.renderBodyMap(box, marks, { editable: false });

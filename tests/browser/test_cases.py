@@ -1,4 +1,4 @@
-"""The safeguarding lead acts (pwa/lib/cases.js, clocks.js, actions.js, case-view.js), in real headless
+"""The safeguarding lead acts (pwa/team/cases.js, clocks.js, actions.js, case-view.js), in real headless
 Chromium against the real demo server, with time moved rather than waited for: an urgent note becomes
 a case in the triage list; the DSL records a phone referral, the written referral, the acknowledgement
 missed and chased, its arrival, and closes the case; each clock's due time is checked across a weekend
@@ -54,6 +54,15 @@ def record(page, button: str, fields: dict[str, str] | None = None, checks: tupl
         page.check(selector)
     page.click("#action-save")
     page.wait_for_function(f"document.querySelectorAll('#case-timeline > li').length === {before + 1}")
+
+
+def opened_when(read, done, timeout: float = 15):
+    """What `read()` gives once `done` says it is all there: the app sends in the background."""
+    deadline = time.monotonic() + timeout
+    while not done(got := read()):
+        assert time.monotonic() < deadline, got
+        time.sleep(0.2)
+    return got
 
 
 def clock(page, name: str) -> dict:
@@ -126,9 +135,9 @@ def test_from_an_urgent_note_to_a_closed_case_with_every_clock(browser, server):
                    for t in page.eval_on_selector_all("#case-timeline > li", "(i) => i.map((x) => x.textContent)"))
 
         # What the browser wrote, sealed to the DSL's keys too, read and checked by sync/note.py.
-        page.wait_for_function("document.getElementById('outbox-count').textContent === '0'")
         with server.enrolled("dsl") as dsl:
-            read = [note.read(o.content) for o in dsl.open_all(server.demo_key("dsl"))]
+            read = opened_when(lambda: [note.read(o.content) for o in dsl.open_all(server.demo_key("dsl"))],
+                               lambda got: sum(isinstance(r, note.Action) for r in got) == len(kinds))
         actions = sorted((r for r in read if isinstance(r, note.Action)), key=lambda a: a.at or a.recorded_at)
         assert [a.kind for a in actions] == kinds
         assert all(str(a.refers_to) == case_id and a.v == 3 and a.author.name == "Demo DSL (DEMO ONLY)" for a in actions)
@@ -156,7 +165,7 @@ def test_an_action_on_an_allegation_is_sealed_to_the_headteacher_alone(browser, 
     assert "Tell the LADO" in clock(page, "lado")["text"]
     record(page, "LADO told", {"#action-reference": "LADO-77"})
     assert "met" in clock(page, "lado")["text"]
-    page.wait_for_function("document.getElementById('outbox-count').textContent === '0'")
+    opened_when(lambda: server.query("SELECT COUNT(*) FROM envelopes")[0][0], lambda n: n == 2)
 
     recipients = {}
     for role in ("headteacher", "dsl", "deputy_dsl", "chair_of_governors"):
@@ -254,4 +263,26 @@ def test_each_running_clock_is_a_reminder_the_server_cannot_place(browser, serve
     assert shown["title"] == "A safeguarding deadline is due - open Lantern"
     assert "Alex" not in shown["title"] + shown["body"] and shown["tag"] == "lantern-reminder"
     assert page.evaluate(NOTIFICATIONS)[0]["data"] == {"record_id": None}
+    context.close()
+
+
+def test_opening_a_case_joins_its_view_trail_which_its_readers_can_read(browser, server):
+    context, page = team_page(browser, server, "dsl")
+    with server.enrolled("staff") as staff, server.enrolled("deputy_dsl") as deputy:
+        sealed = staff.seal(json.dumps(concern(urgent=False)).encode())
+        staff.push([sealed])
+        case_id = str(uuid.UUID(bytes=sealed[22:38]))
+        sync_now(page)
+        page.wait_for_function("document.body.dataset.inbox === '1'")
+        open_case(page, case_id)
+        trail = opened_when(lambda: deputy.view_trail(uuid.UUID(case_id)).views, lambda v: len(v) == 1)
+        assert trail[0].name == "Demo DSL (DEMO ONLY)"
+        deputy.views([uuid.UUID(case_id)])
+    page.click("#case-trail-open")
+    page.wait_for_function("document.querySelectorAll('#case-trail li').length === 2")
+    shown = page.inner_text("#case-trail")
+    assert "Demo DSL (DEMO ONLY), on the device" in shown and "Demo Deputy DSL (DEMO ONLY)" in shown
+    assert page.inner_text("#case-trail-status") == "Opened 2 times:"
+    page.click("#note-close")
+    assert page.inner_text("#case-trail") == ""
     context.close()

@@ -1,4 +1,4 @@
-"""A chronology per child and the governors' summary (pwa/lib/chronology.js, summary.js), made on the
+"""A chronology per child and the governors' summary (pwa/team/chronology.js, summary.js), made on the
 DSL's device in real headless Chromium against the real demo server: the chronology holds exactly the
 records of that child, from every author, and no other child's, on the page, printed to PDF by
 Chromium and in its JSON; the summary counts concerns by category and term, with small counts

@@ -353,11 +353,11 @@ def test_an_addition_refers_to_its_note_and_goes_to_the_same_people(browser, ser
 
 
 def test_routing_in_javascript_gives_the_vectors_answers(page):
-    """tests/vectors/routing.json through pwa/lib/keyring.js, as tests/test_routing.py does in Python."""
+    """tests/vectors/routing.json through pwa/common/keyring.js, as tests/test_routing.py does in Python."""
     vectors = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "routing.json").read_text())
     answers = page.evaluate(
         """async (v) => {
-            const k = await import('/lib/keyring.js');
+            const k = await import('/common/keyring.js');
             return v.cases.map((c) => k.routeRecipients({ recipients: v.keyrings[c.keyring] }, c.route).map((r) => r.name));
         }""",
         vectors,

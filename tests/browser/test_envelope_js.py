@@ -1,4 +1,4 @@
-"""pwa/lib/{bytes,hpke,envelope}.js in real headless Chromium: RFC 9180 known answers, the shared
+"""pwa/common/{bytes,hpke,envelope}.js in real headless Chromium: RFC 9180 known answers, the shared
 envelope corpus, and envelopes crossing between the browser and sync/envelope.py both ways."""
 
 import base64
@@ -277,7 +277,7 @@ def test_static_origin_mounts(page):
     """The fixture's mounts as the browser sees them: modules as JavaScript, vectors at /__vectors__/."""
     served = page.evaluate(
         """async () => {
-            const js = await fetch("/lib/envelope.js");
+            const js = await fetch("/common/envelope.js");
             const vectors = await fetch("/__vectors__/hpke-base-p256-sha256-aes256gcm.json");
             return { type: js.headers.get("content-type"), vectors: await vectors.json() };
         }"""

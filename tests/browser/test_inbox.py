@@ -64,7 +64,7 @@ def test_the_dsl_opens_a_note_read_only_with_its_body_map_and_calls_to_hand(brow
                        "HU-2026-0042", "Urgent", "2 Mar 2026"):
             assert answer in body, answer
 
-        # The body map, drawn by pwa/lib/bodymap.js read-only: pictures and a list, nothing to press.
+        # The body map, drawn by pwa/common/bodymap.js read-only: pictures and a list, nothing to press.
         figures = page.locator("#note-bodymap .bodymap-figure")
         assert figures.count() == 2 and [figures.nth(i).get_attribute("role") for i in range(2)] == ["img", "img"]
         assert page.locator("#note-bodymap button").count() == 0
@@ -211,7 +211,7 @@ def test_a_staff_device_never_has_an_inbox(browser, server):
     context.close()
 
 
-# The page's reader (pwa/lib/note-reader.js) on the same record vectors as sync/note.py (tests/test_note.py).
+# The page's reader (pwa/common/note-reader.js) on the same record vectors as sync/note.py (tests/test_note.py).
 RECORDS = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "records.json").read_text())["cases"]
 READER_CASES = {case["name"]: case for case in RECORDS}
 
@@ -221,7 +221,7 @@ def test_the_page_reads_records_as_the_vectors_say(page, case):
     vector = READER_CASES[case]
     content = bytes.fromhex(vector["content_hex"]) if "content_hex" in vector else json.dumps(vector["content"]).encode()
     answer = page.evaluate("""async (hex) => {
-        const { readNote } = await import('/lib/note-reader.js');
+        const { readNote } = await import('/common/note-reader.js');
         const bytes = new Uint8Array(hex.match(/../g).map((h) => parseInt(h, 16)));
         try { readNote(bytes); return 'ok'; } catch (e) { if (e.name === 'NoteError') return e.code; throw e; }
     }""", content.hex())

@@ -1,5 +1,5 @@
-"""Profiles, PINs and what is kept under a profile key (pwa/lib/profiles.js, pwa/lib/vault.js,
-pwa/lib/db.js), in real Chromium on the test harness page: the PIN rules, a wrong PIN as an AES-GCM
+"""Profiles, PINs and what is kept under a profile key (pwa/common/profiles.js, pwa/common/vault.js,
+pwa/common/db.js), in real Chromium on the test harness page: the PIN rules, a wrong PIN as an AES-GCM
 failure counted before it is tried, ciphertexts bound to their profile and purpose, a version 1
 device's enrolment becoming its first profile, and a service worker that never makes a database."""
 
@@ -208,7 +208,7 @@ def test_the_service_worker_never_creates_or_upgrades_the_database(page):
 
 
 def test_a_private_key_kept_under_a_profile_key_comes_back_usable_and_never_readable(page):
-    """The team's recipient key (pwa/lib/recipient-key.js) is kept this way: sealed under its owner's
+    """The team's recipient key (pwa/team/recipient-key.js) is kept this way: sealed under its owner's
     profile key, opened non-extractable, bound to what it is and whose."""
     fresh(page)
     out = page.evaluate(

@@ -1,4 +1,4 @@
-"""pwa/lib/{api,enrol,keyring}.js in real headless Chromium, with no server: codes, signed requests
+"""pwa/common/{api,enrol,keyring}.js in real headless Chromium, with no server: codes, signed requests
 and the clock, keyring acceptance, and enrolment against canned answers. Keys, signatures and codes
 are made and checked here with `cryptography`, independently of the JavaScript."""
 

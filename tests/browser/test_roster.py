@@ -182,7 +182,7 @@ ROSTER_ID_CASES = {
 def test_the_page_reads_a_roster_id_as_sync_note_does(page, case):
     content = json.dumps(ROSTER_ID_CASES[case]).encode()
     answer = page.evaluate("""async (hex) => {
-        const { readNote } = await import('/lib/note-reader.js');
+        const { readNote } = await import('/common/note-reader.js');
         const bytes = new Uint8Array(hex.match(/../g).map((h) => parseInt(h, 16)));
         try { const n = readNote(bytes); return 'ok:' + n.child.roster_id; }
         catch (e) { if (e.name === 'NoteError') return e.code; throw e; }
@@ -196,7 +196,7 @@ def test_the_page_reads_a_roster_id_as_sync_note_does(page, case):
 def test_the_csv_reader_knows_the_mis_exports(page):
     """Headers as SIMS, Arbor, Bromcom and ScholarPack write them; quoting; a file with no names."""
     result = page.evaluate("""async () => {
-        const { readRoster, parseCsv, RosterImportError } = await import('/lib/roster-import.js');
+        const { readRoster, parseCsv, RosterImportError } = await import('/common/roster-import.js');
         const ids = () => 'made-up-id';
         const out = {};
         out.quoted = parseCsv('\\ufeffa,"b ""c"", d",e\\r\\n"multi\\nline",,\\n\\n');

@@ -1,4 +1,4 @@
-"""Storage that is not thrown away (pwa/lib/storage.js), in real headless Chromium against the real
+"""Storage that is not thrown away (pwa/common/storage.js), in real headless Chromium against the real
 demo server: the app asks for persistent storage and says what the browser answered; where it was
 not granted, a note waiting on the device is warned about, on the person's screen and on the lock
 screen, until it is sent. The server is stopped to take the network away (as in

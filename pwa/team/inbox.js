@@ -1,0 +1,298 @@
+// The safeguarding team's inbox: the envelopes sealed to this person, pulled from the server page by
+// page (docs/protocol.md, "Pulling") and kept on this device exactly as they came, sealed. Once its
+// person is unlocked, each is checked and decrypted on this device (docs/envelope.md, "Opening", all
+// ten checks) and what it says is kept beside it sealed again, under their profile key (common/vault.js),
+// so that the triage list, its search and the clocks work from this device alone, offline, and never
+// from an unchecked header. A person opening a case queues a receipt (POST /api/v1/receipts): the
+// acknowledgement that stops an urgent alert's escalation and tells the author's device "opened".
+//
+// Its own IndexedDB database, "lantern-inbox", beside the app's "lantern": it changes on its own
+// schedule, and a staff member's device never makes it. Every entry carries the device key id it was
+// pulled for (`owner`), so that two team members enrolled on one browser never see each other's.
+
+import { OfflineError, errorCode, signedFetch } from "../common/api.js";
+import { fromBase64, toHex } from "../common/bytes.js";
+import { requestValue, transaction } from "../common/db.js";
+import { EnvelopeError, open, parse } from "../common/envelope.js";
+import { readNote } from "../common/note-reader.js";
+import { openLocal, sealLocal } from "../common/vault.js";
+
+const NAME = "lantern-inbox";
+const VERSION = 1;
+const PAGE = 500; // the most the server gives in one answer (docs/protocol.md, "Pulling")
+const OPEN_AT_ONCE = 64; // envelopes checked and opened side by side: WebCrypto works off the main thread
+const RECEIPT_BATCH = 100; // the most record ids one receipt request may carry
+
+// Why a note cannot be shown: `code` is sealed_elsewhere, not_found, unknown_author, wrong_school, an
+// envelope error code (docs/envelope.md) or a note error code (malformed, unknown_type, incomplete).
+export class InboxError extends Error {
+  constructor(code, detail) {
+    super(detail ? `${code}: ${detail}` : code);
+    this.name = "InboxError";
+    this.code = code;
+  }
+}
+
+export function openInboxDb() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(NAME, VERSION);
+    request.onupgradeneeded = (event) => {
+      const db = request.result;
+      if (event.oldVersion < 1) {
+        // Sealed envelopes, keyed "<owner>/<record id>", and what their headers say.
+        db.createObjectStore("envelopes", { keyPath: "id" }).createIndex("owner", "owner");
+        db.createObjectStore("cursors", { keyPath: "owner" }); // the last seq pulled, per owner
+        db.createObjectStore("authors", { keyPath: "keyId" }); // authors' device public keys (public)
+      }
+    };
+    request.onsuccess = () => {
+      const db = request.result;
+      db.onversionchange = () => db.close(); // a newer app upgrades it; this page reloads to use it
+      resolve(db);
+    };
+    request.onblocked = () => {};
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function entryOf(owner, seq, data) {
+  const entry = { id: owner + "/", owner, seq, envelope: data, pulledAt: new Date().toISOString(), opened: false, receiptSent: false };
+  try {
+    const header = parse(data); // the framing checks only: nothing here is trusted before open()
+    entry.recordId = header.recordId;
+    entry.urgent = header.urgent;
+    entry.authorKeyId = toHex(header.authorKeyId);
+    entry.recipientKeyIds = header.recipientKeyIds.map(toHex);
+  } catch (e) {
+    if (!(e instanceof EnvelopeError)) throw e;
+    // The server checked it before storing it, so this is a bug or tampering: kept, and shown as such.
+    entry.recordId = "seq-" + seq;
+    entry.broken = e.code;
+    entry.urgent = false;
+    entry.recipientKeyIds = [];
+  }
+  entry.id += entry.recordId;
+  return entry;
+}
+
+// Pulls every page the server has after this owner's cursor. Each page and the cursor past it are
+// written in one transaction, after the page has arrived (never awaiting the network inside one), so
+// a pull cut off anywhere resumes where it stopped. Resolves with {added}, or {refused: code} when
+// the server refuses; throws OfflineError with no network.
+export async function pullInbox(idb, device) {
+  const owner = device.keyId;
+  let added = 0;
+  for (;;) {
+    const cursor = await transaction(idb, "cursors", "readonly", (s) => requestValue(s.cursors.get(owner)));
+    const after = cursor ? cursor.after : 0;
+    const answer = await signedFetch(device, "GET", `/api/v1/envelopes?after=${after}&limit=${PAGE}`, null);
+    if (answer.status !== 200 || !answer.body || !Array.isArray(answer.body.envelopes)) {
+      return { added, refused: errorCode(answer) };
+    }
+    const entries = answer.body.envelopes.map((e) => entryOf(owner, e.seq, fromBase64(e.data)));
+    added += await transaction(idb, ["envelopes", "cursors"], "readwrite", async (s) => {
+      let fresh = 0;
+      for (const entry of entries) {
+        // Already here (a page seen twice): keep it as it is, with whether it was opened. A count, not
+        // a get, so that the stored envelope is not copied out only to be looked at.
+        if (!(await requestValue(s.envelopes.count(entry.id)))) {
+          s.envelopes.put(entry);
+          fresh += 1;
+        }
+      }
+      s.cursors.put({ owner, after: answer.body.after });
+      return fresh;
+    });
+    if (!answer.body.more) return { added };
+  }
+}
+
+// This owner's entries, newest first.
+export async function listInbox(idb, owner) {
+  const entries = await transaction(idb, "envelopes", "readonly", (s) => requestValue(s.envelopes.index("owner").getAll(owner)));
+  return entries.sort((a, b) => b.seq - a.seq);
+}
+
+export function findEntry(idb, owner, recordId) {
+  return transaction(idb, "envelopes", "readonly", (s) => requestValue(s.envelopes.get(owner + "/" + recordId)));
+}
+
+// Whether this device's key can open the entry at all: a note sealed before this device's key joined
+// the keyring is sealed to the person's other keys only ("sealed to another of your keys").
+export function sealedHere(entry, recipientKey) {
+  return entry.recipientKeyIds.indexOf(recipientKey.keyId) !== -1;
+}
+
+// The author's device: its public key and the person it was enrolled to ({keyId, publicKeyRaw,
+// personId, name}), asked of the server once (GET /api/v1/devices/{key_id}), then kept here, since
+// none of it is secret and a note should open again with no network. Null when the server has no
+// such device.
+// Many envelopes of one author are opened side by side: the server is asked once.
+const asking = new Map();
+
+function authorDevice(idb, device, keyId) {
+  if (!asking.has(keyId)) asking.set(keyId, fetchAuthor(idb, device, keyId).finally(() => asking.delete(keyId)));
+  return asking.get(keyId);
+}
+
+async function fetchAuthor(idb, device, keyId) {
+  const held = await transaction(idb, "authors", "readonly", (s) => requestValue(s.authors.get(keyId)));
+  if (held) return held;
+  const answer = await signedFetch(device, "GET", "/api/v1/devices/" + keyId, null);
+  if (answer.status === 404) return null;
+  if (answer.status !== 200 || !answer.body || answer.body.key_id !== keyId) {
+    throw new InboxError(errorCode(answer), "the author's device key could not be fetched");
+  }
+  const publicKeyRaw = fromBase64(answer.body.public_key);
+  // Only a key whose id is the one asked for is kept; open() checks it again against the envelope.
+  const actual = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", publicKeyRaw)));
+  if (actual !== keyId) throw new InboxError("unknown_author", "the server gave another key");
+  const found = { keyId, publicKeyRaw, personId: String(answer.body.person_id).toLowerCase(), name: String(answer.body.name) };
+  await transaction(idb, "authors", "readwrite", (s) => { s.authors.put(found); });
+  return found;
+}
+
+// Checks and decrypts one entry with this device's recipient key and reads its content. Resolves with
+// {note, header, signer: {personId, name} of the device that signed it}; throws InboxError, or OfflineError when the author's key is needed and there is no
+// network. Nothing it returns is stored.
+export async function openEntry(idb, device, recipientKey, schoolId, entry) {
+  if (entry.broken) throw new InboxError(entry.broken);
+  if (!sealedHere(entry, recipientKey)) throw new InboxError("sealed_elsewhere");
+  const author = await authorDevice(idb, device, entry.authorKeyId);
+  let opened;
+  try {
+    opened = await open(entry.envelope, {
+      recipientPrivateKey: recipientKey.privateKey,
+      recipientPublicKeyRaw: recipientKey.publicKeyRaw,
+      authorPublicKeyRaw: author ? author.publicKeyRaw : null,
+    });
+  } catch (e) {
+    if (e instanceof EnvelopeError) throw new InboxError(e.code);
+    throw e;
+  }
+  // The server checks this before storing; a reader checks it too, rather than trust the server.
+  if (opened.header.schoolId.toLowerCase() !== schoolId.toLowerCase()) throw new InboxError("wrong_school");
+  let note;
+  try {
+    note = readNote(opened.content);
+  } catch (e) {
+    if (e.name === "NoteError") throw new InboxError(e.code, e.message);
+    throw e;
+  }
+  return { note, header: opened.header, signer: { personId: author.personId, name: author.name } };
+}
+
+// Forgets everything pulled for one device (its person is leaving this device: common/leave.js).
+export function forgetOwner(idb, owner) {
+  return transaction(idb, ["envelopes", "cursors"], "readwrite", async (s) => {
+    for (const key of await requestValue(s.envelopes.index("owner").getAllKeys(owner))) s.envelopes.delete(key);
+    s.cursors.delete(owner);
+  });
+}
+
+// Marks an entry opened on this device, with its receipt still to send.
+export function markOpened(idb, entry) {
+  return transaction(idb, "envelopes", "readwrite", async (s) => {
+    const held = await requestValue(s.envelopes.get(entry.id));
+    if (held && !held.opened) s.envelopes.put(Object.assign(held, { opened: true, receiptSent: false }));
+  });
+}
+
+// Sends the receipts this owner still owes, in batches; an entry counts as acknowledged only once the
+// server has answered 200. Resolves with how many were sent; throws OfflineError with no network, so
+// they go at the next sync.
+export async function sendReceipts(idb, device) {
+  const owed = (await listInbox(idb, device.keyId)).filter((e) => e.opened && !e.receiptSent && !e.broken);
+  let sent = 0;
+  for (let i = 0; i < owed.length; i += RECEIPT_BATCH) {
+    const batch = owed.slice(i, i + RECEIPT_BATCH);
+    const answer = await signedFetch(device, "POST", "/api/v1/receipts", { record_ids: batch.map((e) => e.recordId) });
+    if (answer.status !== 200) return sent; // kept owed: a refusal is reported by the next try's caller
+    await transaction(idb, "envelopes", "readwrite", async (s) => {
+      for (const entry of batch) {
+        const held = await requestValue(s.envelopes.get(entry.id));
+        if (held) s.envelopes.put(Object.assign(held, { receiptSent: true }));
+      }
+    });
+    sent += batch.length;
+  }
+  return sent;
+}
+
+// When the author's device wrote it: a UUIDv7's first 48 bits are Unix milliseconds (its clock).
+export function writtenAt(recordId) {
+  const hex = String(recordId).replace(/-/g, "").slice(0, 12);
+  return /^[0-9a-f]{12}$/i.test(hex) ? new Date(parseInt(hex, 16)) : null;
+}
+
+// The vault's kind for what an opened envelope said, kept on this device under the profile key.
+const OPENED = "inbox-record";
+// Refusals that say something is wrong with the record itself (the envelope's checks, the note's, or
+// whose it is): kept, and shown, for good. Anything else (the server failing to give an author's key,
+// no network) leaves the record to be opened at the next sync.
+const FOR_GOOD = new Set([
+  "sealed_elsewhere", "unknown_author", "wrong_school", "malformed", "unknown_type", "incomplete",
+  "bad_padding", "bad_signature", "decrypt_failed", "not_a_recipient", "not_an_envelope", "too_large",
+  "unsupported_version", "unwrap_failed",
+]);
+
+// Opens every entry pulled for this device and not opened yet, OPEN_AT_ONCE at a time. Resolves with
+// the records it opened or marked failed (as openedRecords gives them); stops early, to go on at the
+// next sync, when an author's key is needed and there is no network.
+export async function openPulled(idb, device, recipientKey, schoolId, profileKey) {
+  const waiting = (await listInbox(idb, device.keyId)).filter((e) => !e.sealed && !e.failed && !e.broken);
+  const changes = [];
+  const records = [];
+  let stopped = false;
+  const openOne = async (entry) => {
+    try {
+      const { note, header, signer } = await openEntry(idb, device, recipientKey, schoolId, entry);
+      const opened = { note, signer, urgent: header.urgent };
+      changes.push([entry.id, { sealed: await sealLocal(profileKey, OPENED, entry.id, opened) }]);
+      records.push(recordOf(entry, opened));
+    } catch (e) {
+      if (e instanceof OfflineError || (e instanceof InboxError && !FOR_GOOD.has(e.code))) {
+        stopped = true;
+        return;
+      }
+      if (!(e instanceof InboxError)) throw e;
+      changes.push([entry.id, { failed: e.code }]);
+      records.push(recordOf({ ...entry, failed: e.code }, null));
+    }
+  };
+  for (let i = 0; i < waiting.length && !stopped; i += OPEN_AT_ONCE) {
+    await Promise.all(waiting.slice(i, i + OPEN_AT_ONCE).map(openOne));
+  }
+  if (!changes.length) return records;
+  await transaction(idb, "envelopes", "readwrite", async (s) => {
+    for (const [id, change] of changes) {
+      const held = await requestValue(s.envelopes.get(id));
+      if (held) s.envelopes.put(Object.assign(held, change));
+    }
+  });
+  return records;
+}
+
+function recordOf(entry, opened) {
+  const base = { recordId: entry.recordId, entryId: entry.id, opened: entry.opened, receiptSent: entry.receiptSent };
+  if (entry.broken || entry.failed) return { ...base, note: null, failed: entry.broken || entry.failed, urgent: false };
+  return { ...base, note: opened.note, signer: opened.signer, urgent: opened.urgent === true, failed: null, recipientKeyIds: entry.recipientKeyIds };
+}
+
+// Every record this device holds for `owner`, as lib/cases.js takes them: opened ones with what they
+// said, failed ones with their code; entries not opened yet are left out until they are. `known`
+// (entry id -> record) holds what this page already decrypted, so that only new entries are.
+export async function openedRecords(idb, owner, profileKey, known = new Map()) {
+  const records = [];
+  for (const entry of await listInbox(idb, owner)) {
+    const held = known.get(entry.id);
+    if (held) {
+      records.push(Object.assign(held, { opened: entry.opened, receiptSent: entry.receiptSent }));
+    } else if (entry.broken || entry.failed) {
+      records.push(recordOf(entry, null));
+    } else if (entry.sealed) {
+      records.push(recordOf(entry, await openLocal(profileKey, OPENED, entry.id, entry.sealed)));
+    }
+  }
+  return records;
+}

@@ -1,0 +1,24 @@
+"""The bench scripts, each run once in a short form so that they keep working (their figures come from
+full runs by hand, in docs/performance.md; a timed unit test would fail on a busy machine, not on slow
+code). Each script checks what it measured before it reports it, so a wrong answer fails here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(script: str, *args: str) -> str:
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args],
+                            capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_the_triage_bench_runs_and_checks_what_it_measures():
+    out = run("triage.py", "--notes", "30", "--actions", "60", "--searches", "3", "--records", "3")
+    assert "30 notes with 60 actions, pulled, checked, opened and listed" in out
+    assert "search, typed to redrawn: n=3" in out and "an action, Save to shown" in out
