@@ -140,7 +140,7 @@ function input(question) {
     const set = el("fieldset", { class: "group" });
     set.appendChild(el("legend", {}, question.label + optional));
     for (const option of options) {
-      const choice = el("div", { class: "choice" });
+      const choice = el("div", { class: "check" });
       choice.appendChild(el("input", { type: "radio", name: id, id: `${id}-${option.code}`, value: option.code }));
       choice.appendChild(el("label", { for: `${id}-${option.code}` }, option.label));
       set.appendChild(choice);
@@ -149,7 +149,7 @@ function input(question) {
     return wrap;
   }
   if (question.type === "check") {
-    const choice = el("div", { class: "choice" });
+    const choice = el("div", { class: "check" });
     choice.appendChild(el("input", { type: "checkbox", id }));
     choice.appendChild(el("label", { for: id }, question.label));
     wrap.appendChild(choice);

@@ -110,10 +110,62 @@ def roster_import(page: Page, url: str) -> None:
     show(page, "#roster-csv")
 
 
+def case_with_clocks(page: Page, url: str) -> None:
+    """That note as a case after a phone referral and the written referral: the clocks, one met and
+    two running, and the records under the note, each signed and checked."""
+    from tests.browser.screens import show
+
+    note_view(page, url)
+    for button, fields in (("Phone referral made", {"#action-whom": "EHaSH front door", "#action-reference": "EH-4471"}),
+                           ("Written referral sent", {"#action-whom": "EHaSH"})):
+        before = page.locator("#case-timeline > li").count()
+        page.locator("#case-actions").get_by_role("button", name=button, exact=True).click()
+        for selector, value in fields.items():
+            page.fill(selector, value)
+        page.click("#action-save")
+        page.wait_for_function(f"document.querySelectorAll('#case-timeline > li').length === {before + 1}")
+    show(page, "#case-clocks-heading")
+
+
+def action_form(page: Page, url: str) -> None:
+    """Recording a decision: its guidance from the policy, its questions, and who did it."""
+    from tests.browser.screens import show
+
+    note_view(page, url)
+    page.locator("#case-actions").get_by_role("button", name="Decision", exact=True).click()
+    page.check("#action-decision-refer_social_care")
+    page.fill("#action-reasons", "A disclosure of physical harm at home, with a bruise seen.")
+    show(page, "#action-heading")
+
+
+def chronology(page: Page, url: str) -> None:
+    """Jordan's chronology: every record about the child, in time order, ready to print or save."""
+    from tests.browser.screens import show
+
+    note_view(page, url)
+    page.click("#chronology-open")
+    page.wait_for_function("document.body.dataset.chronology")
+    show(page, "#chronology-heading")
+
+
+def governors_summary(page: Page, url: str) -> None:
+    """The summary for governors: concerns by category and term, small counts hidden, no names."""
+    from tests.browser.screens import show
+
+    inbox(page, url)
+    page.click("#summary-open")
+    page.wait_for_selector("#summary-table tbody tr")
+    show(page, "#summary-heading")
+
+
 TEAM_SCREENS = {
     "urgent-calls": urgent_calls,
     "inbox": inbox,
     "note-view": note_view,
     "note-map-and-calls": note_map_and_calls,
+    "case-clocks": case_with_clocks,
+    "action-form": action_form,
+    "chronology": chronology,
+    "governors-summary": governors_summary,
     "roster-import": roster_import,
 }
