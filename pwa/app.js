@@ -26,14 +26,14 @@ import { actionContent } from "./team/actions.js";
 import { addendumContent, checkAddendum, checkConcern, concernContent } from "./common/note.js";
 import { readNote } from "./common/note-reader.js";
 import { enqueue, waiting } from "./common/outbox.js";
-import { COPY, fgmDuties, findOwnNote, ownNotes, renderFgmDuties, renderOwnNotes } from "./staff/own-notes.js";
+import { COPY, fgmDuties, findOwnNote, ownNotes, renderFgmDuties, renderOwnNotes, unreachedAlerts, when } from "./staff/own-notes.js";
 import { listProfiles } from "./common/profiles.js";
 import { replayAll } from "./common/replay.js";
 import { registerWorker, requestBackgroundSync } from "./common/service-worker.js";
 import { pollStatus, sentCounts } from "./staff/status.js";
 import { askToKeep, installed, sendsInBackground, storageKept, storageNotice } from "./common/storage.js";
 import { sealLocal } from "./common/vault.js";
-import { showUrgentCalls } from "./common/call-list.js";
+import { renderCalls, showUrgentCalls, staffCalls } from "./common/call-list.js";
 import { enterTeam, syncTeam } from "./team/team.js";
 import { enterRoster, leaveRoster, syncRoster } from "./common/roster.js";
 
@@ -63,6 +63,15 @@ function showOwnNotes(app, items) {
   const duties = fgmDuties(items);
   renderFgmDuties($("fgm-duty-list"), duties);
   $("fgm-duty").hidden = duties.length === 0;
+  // An urgent note whose alert reached no phone of the team: the author calls them, now.
+  const unreached = unreachedAlerts(items);
+  $("unreached").hidden = unreached.length === 0;
+  if (unreached.length) {
+    const fgm = unreached.some((i) => i.content && (i.content.categories || []).indexOf("fgm") !== -1);
+    renderCalls($("unreached-calls"), staffCalls(app.keyring ? app.keyring.content.contacts : [], { fgm }));
+    $("unreached-text").textContent = `Your urgent note saved ${when(unreached[0].savedAt)} has reached the server, but its alert `
+      + "reached none of the safeguarding team's phones, and nobody has opened it. Call them now:";
+  }
   if (focused) {
     const again = $("notes-list").querySelector(`[data-add-to="${focused}"]`);
     if (again) again.focus();
@@ -372,7 +381,7 @@ async function lock(app, message) {
     if (node) while (node.firstChild) node.removeChild(node.firstChild);
   }
   for (const id of ["outbox-count", "received-count", "opened-count"]) $(id).textContent = "0";
-  for (const id of ["concern", "addendum", "notes", "session", "counts", "leave", "leave-confirm", "fgm-duty"]) $(id).hidden = true;
+  for (const id of ["concern", "addendum", "notes", "session", "counts", "leave", "leave-confirm", "fgm-duty", "unreached"]) $(id).hidden = true;
   $("fgm-duty-list").textContent = "";
   $("leave-start").hidden = false;
   $("leave-error").textContent = "";
@@ -380,7 +389,7 @@ async function lock(app, message) {
   $("school").textContent = "Locked.";
   document.dispatchEvent(new CustomEvent("lantern-locked"));
   await teamLeft;
-  for (const id of ["concern", "addendum", "notes", "fgm-duty"]) $(id).hidden = true; // whatever the team's view put back
+  for (const id of ["concern", "addendum", "notes", "fgm-duty", "unreached"]) $(id).hidden = true; // whatever the team's view put back
   await showLock(app, { message, focus: true });
   await saved;
 }

@@ -27,7 +27,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "3ce6b2d87685";
+const VERSION = "e46acab13716";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",

@@ -137,8 +137,20 @@ def record_receipts(db: Db, device: Device, record_ids: list[uuid.UUID], *,
             alerts.acknowledge(s, row[0], device.key_id, now)
 
 
-def statuses(db: Db, device: Device, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[bool, bool]]:
-    """For the author's own records: (received, opened). Anything else reads as not received."""
+def _alert_state(s, seq: int) -> str | None:
+    """What became of an urgent record's alert (wire.RecordStatus.alert); None when it has none."""
+    row = s.execute("SELECT id FROM alerts WHERE seq = ?", [seq]).fetchone()
+    if row is None:
+        return None
+    states = {state for (state,) in s.execute("SELECT DISTINCT state FROM alert_deliveries WHERE alert_id = ?", [row[0]])}
+    if "delivered" in states:
+        return "delivered"
+    return "sending" if states & {"queued", "retry"} else "unreached"
+
+
+def statuses(db: Db, device: Device, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[bool, bool, str | None]]:
+    """For the author's own records: (received, opened, what became of its alert). Anything else
+    reads as not received."""
     with db.read() as s:
         result = {}
         for rid in record_ids:
@@ -147,5 +159,5 @@ def statuses(db: Db, device: Device, record_ids: list[uuid.UUID]) -> dict[uuid.U
                    FROM envelopes e WHERE e.record_id = ? AND e.author_key_id = ?""",
                 [str(rid), device.key_id],
             ).fetchone()
-            result[rid] = (row is not None, bool(row and row[1]))
+            result[rid] = (row is not None, bool(row and row[1]), _alert_state(s, row[0]) if row else None)
     return result

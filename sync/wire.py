@@ -209,6 +209,10 @@ class RecordStatus(Strict):
     record_id: uuid.UUID
     received: bool
     opened: bool
+    # For an urgent record: whether its alert reached a team device ("delivered"), is still being
+    # sent ("sending"), or reached none ("unreached": no team device subscribed, or every push failed).
+    # Absent (null) for a record that is not urgent, or not received.
+    alert: Literal["delivered", "sending", "unreached"] | None = None
 
 
 class StatusResponse(Strict):

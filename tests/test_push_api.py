@@ -196,3 +196,20 @@ def test_a_bad_vapid_subject_stops_the_server_at_start(tmp_path):
         env={**os.environ, "LANTERN_VAPID_SUBJECT": "lantern@school"}, capture_output=True, text=True, timeout=30,
     )
     assert result.returncode == 2 and "LANTERN_VAPID_SUBJECT" in result.stderr
+
+
+def test_the_author_learns_whether_an_urgent_note_alerted_anyone(server, service):
+    staff = server.enrolled("staff")
+    service.server_key = staff.push_key()
+    plain, nobody = staff.seal(b"not urgent"), staff.seal(NOTE, urgent=True)
+    staff.push([plain, nobody])
+    ids = [envelope.parse(e).record_id for e in (plain, nobody)]
+    wait_until(lambda: staff.status(ids)[ids[1]].alert == "unreached")  # no team device subscribed
+    assert staff.status(ids)[ids[0]].alert is None
+
+    subscribed(server, service, "dsl")
+    reached = staff.seal(NOTE, urgent=True)
+    staff.push([reached])
+    rid = envelope.parse(reached).record_id
+    service.wait_for(lambda r: len(r) >= 1, timeout=5)
+    wait_until(lambda: staff.status([rid])[rid].alert == "delivered")

@@ -37,6 +37,7 @@ export async function ownNotes(db, profileId, key) {
       refersTo: copy ? copy.refersTo || null : item.refersTo || null,
       recipients: copy ? copy.recipients || null : item.recipients || null,
       content: copy ? copy.content : null,
+      alert: item.alert || null,
     };
   };
   const waiting = (await getAllBy(db, "outbox", "profileId", profileId))
@@ -69,6 +70,11 @@ export function fgmDuties(items) {
   const reported = new Set(items.filter((i) => isAction(i) && i.content.kind === "fgm_police_report").map((i) => i.refersTo));
   return items.filter((i) => i.content && i.content.type === "concern" && i.content.fgm_report
     && !i.content.fgm_report.reported && !reported.has(i.recordId));
+}
+
+// Urgent notes whose alert reached none of the team's phones, and that nobody has opened yet.
+export function unreachedAlerts(items) {
+  return items.filter((i) => i.alert === "unreached" && i.where !== "opened");
 }
 
 export function renderFgmDuties(list, duties) {

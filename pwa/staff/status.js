@@ -11,7 +11,13 @@ function record(db, statuses) {
   return transaction(db, "sent", "readwrite", async (s) => {
     for (const status of statuses) {
       const item = await requestValue(s.sent.get(status.record_id));
-      if (item) s.sent.put(Object.assign(item, { received: status.received === true, opened: status.opened === true }));
+      if (item) {
+        s.sent.put(Object.assign(item, {
+          received: status.received === true, opened: status.opened === true,
+          // An urgent note's alert: "delivered", "sending" or "unreached" (docs/protocol.md, "Receipts and status").
+          alert: ["delivered", "sending", "unreached"].indexOf(status.alert) !== -1 ? status.alert : null,
+        }));
+      }
     }
   });
 }
