@@ -148,9 +148,23 @@ def _alert_state(s, seq: int) -> str | None:
     return "sending" if states & {"queued", "retry"} else "unreached"
 
 
-def statuses(db: Db, device: Device, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[bool, bool, str | None]]:
-    """For the author's own records: (received, opened, what became of its alert). Anything else
-    reads as not received."""
+def _readable(s, seq: int) -> bool:
+    """Whether a team device can open the envelope (wire.RecordStatus.readable)."""
+    return bool(s.execute(
+        """SELECT EXISTS(SELECT 1 FROM envelope_recipients r JOIN recipient_keys k ON k.key_id = r.key_id
+                         JOIN devices d ON d.key_id = k.device_key_id
+                         WHERE r.seq = ? AND d.revoked_at IS NULL)
+               OR EXISTS(SELECT 1 FROM envelope_recipients r JOIN recipients k ON k.key_id = r.key_id
+                         JOIN schools sc ON sc.id = k.school_id
+                         WHERE r.seq = ? AND sc.demo = 0
+                           AND k.key_id NOT IN (SELECT key_id FROM recipient_keys))""",
+        [seq, seq],
+    ).fetchone()[0])
+
+
+def statuses(db: Db, device: Device, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple]:
+    """For the author's own records: (received, opened, what became of its alert, whether a team
+    device can open it). Anything else reads as not received."""
     with db.read() as s:
         result = {}
         for rid in record_ids:
@@ -159,5 +173,9 @@ def statuses(db: Db, device: Device, record_ids: list[uuid.UUID]) -> dict[uuid.U
                    FROM envelopes e WHERE e.record_id = ? AND e.author_key_id = ?""",
                 [str(rid), device.key_id],
             ).fetchone()
-            result[rid] = (row is not None, bool(row and row[1]), _alert_state(s, row[0]) if row else None)
+            if row is None:
+                result[rid] = (False, False, None, None)
+            else:
+                opened = bool(row[1])
+                result[rid] = (True, opened, _alert_state(s, row[0]), opened or _readable(s, row[0]))
     return result

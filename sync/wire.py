@@ -213,6 +213,11 @@ class RecordStatus(Strict):
     # sent ("sending"), or reached none ("unreached": no team device subscribed, or every push failed).
     # Absent (null) for a record that is not urgent, or not received.
     alert: Literal["delivered", "sending", "unreached"] | None = None
+    # Whether a device of the team can open it: sealed to a key a team member's app made on an
+    # unrevoked device, or (outside the demo school) to a key registered for a team member, or opened
+    # already. False for a note sealed only to the demo school's keys on the server's disk, as when a
+    # note is saved before the demo DSL has enrolled. Null when not received.
+    readable: bool | None = None
 
 
 class StatusResponse(Strict):

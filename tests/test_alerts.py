@@ -190,7 +190,7 @@ def test_escalation_repeats_widens_to_the_headteacher_and_stops_when_opened(scho
     # The deputy opens the note: its receipt acknowledges the alert, and the author sees "opened".
     record_id = envelope.parse(data).record_id
     envelopes.record_receipts(school.db, school.team["deputy_dsl"].device, [record_id], clock=clock)
-    assert envelopes.statuses(school.db, school.staff.device, [record_id])[record_id] == (True, True, "delivered")
+    assert envelopes.statuses(school.db, school.staff.device, [record_id])[record_id] == (True, True, "delivered", True)
     for _ in range(30):  # an hour of ticks later, nothing more
         clock.advance(120)
         alerts.run_due(school.db, sender, clock())

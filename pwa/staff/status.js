@@ -16,6 +16,7 @@ function record(db, statuses) {
           received: status.received === true, opened: status.opened === true,
           // An urgent note's alert: "delivered", "sending" or "unreached" (docs/protocol.md, "Receipts and status").
           alert: ["delivered", "sending", "unreached"].indexOf(status.alert) !== -1 ? status.alert : null,
+          readable: typeof status.readable === "boolean" ? status.readable : null,
         }));
       }
     }

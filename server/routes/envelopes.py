@@ -83,5 +83,5 @@ def status(db: DbDep, device: DeviceDep, data: JSONBody[RecordsRequest]) -> Stat
     """For this device's own records: received by the server, opened by the safeguarding team."""
     found = envelopes.statuses(db, device, data.record_ids)
     return StatusResponse(
-        statuses=[RecordStatus(record_id=rid, received=r, opened=o, alert=a) for rid, (r, o, a) in found.items()]
+        statuses=[RecordStatus(record_id=rid, received=r, opened=o, alert=a, readable=k) for rid, (r, o, a, k) in found.items()]
     )
