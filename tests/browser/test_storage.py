@@ -75,10 +75,12 @@ def test_a_note_waiting_where_storage_may_be_cleared_is_warned_about_until_it_is
         page.wait_for_function("document.getElementById('storage-warning').textContent.includes('for 3 days')")
         assert page.is_visible("#storage-warning")
 
-        server = start_server(server.data_dir, port=port)
-        sync_now(page)
-        wait_count(page, "device-waiting", 0)
-        page.wait_for_function("document.getElementById('storage-warning').textContent === ''")
-        stop_server(server)
+        back = start_server(server.data_dir, port=port)
+        try:
+            sync_now(page)
+            wait_count(page, "device-waiting", 0)
+            page.wait_for_function("document.getElementById('storage-warning').textContent === ''")
+        finally:
+            stop_server(back)
     finally:
         context.close()
