@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 # Each from a settled app, as a person records one thing at a time: the last one sent
                 # and pulled back, and its sync over.
                 page.wait_for_function("document.getElementById('outbox-count').textContent === '0'")
-                page.wait_for_timeout(500)
+                page.wait_for_timeout(3000)  # a regrouping of thousands of cases takes a second or two
                 page.locator("#case-actions").get_by_role("button", name="Outcome", exact=True).click()
                 page.fill("#action-text", f"Timed outcome {k}")
                 record_ms.append(page.evaluate("""() => new Promise((resolve) => {

@@ -18,7 +18,9 @@ import { readNote } from "../common/note-reader.js";
 import { openLocal, sealLocal } from "../common/vault.js";
 
 const NAME = "lantern-inbox";
-const VERSION = 1;
+// 2: the envelopes' bytes moved to a store of their own ("sealed", keyed like the entries), so that
+// listing and regrouping thousands of entries never copies their envelopes (bench/triage.py).
+const VERSION = 2;
 const PAGE = 500; // the most the server gives in one answer (docs/protocol.md, "Pulling")
 const OPEN_AT_ONCE = 64; // envelopes checked and opened side by side: WebCrypto works off the main thread
 const RECEIPT_BATCH = 100; // the most record ids one receipt request may carry
@@ -39,10 +41,29 @@ export function openInboxDb() {
     request.onupgradeneeded = (event) => {
       const db = request.result;
       if (event.oldVersion < 1) {
-        // Sealed envelopes, keyed "<owner>/<record id>", and what their headers say.
+        // One entry per envelope pulled, keyed "<owner>/<record id>": what its header says, and what
+        // became of it here (opened, its receipt, what it said sealed under the profile key).
         db.createObjectStore("envelopes", { keyPath: "id" }).createIndex("owner", "owner");
         db.createObjectStore("cursors", { keyPath: "owner" }); // the last seq pulled, per owner
         db.createObjectStore("authors", { keyPath: "keyId" }); // authors' device public keys (public)
+      }
+      if (event.oldVersion < 2) {
+        // The envelope itself, exactly as pulled, by the entry's id.
+        const sealed = db.createObjectStore("sealed");
+        if (event.oldVersion >= 1) {
+          const entries = request.transaction.objectStore("envelopes");
+          entries.openCursor().onsuccess = (e) => {
+            const cursor = e.target.result;
+            if (!cursor) return;
+            const entry = cursor.value;
+            if (entry.envelope) {
+              sealed.put(entry.envelope, entry.id);
+              delete entry.envelope;
+              cursor.update(entry);
+            }
+            cursor.continue();
+          };
+        }
       }
     };
     request.onsuccess = () => {
@@ -56,7 +77,7 @@ export function openInboxDb() {
 }
 
 function entryOf(owner, seq, data) {
-  const entry = { id: owner + "/", owner, seq, envelope: data, pulledAt: new Date().toISOString(), opened: false, receiptSent: false };
+  const entry = { id: owner + "/", owner, seq, pulledAt: new Date().toISOString(), opened: false, receiptSent: false };
   try {
     const header = parse(data); // the framing checks only: nothing here is trusted before open()
     entry.recordId = header.recordId;
@@ -89,14 +110,15 @@ export async function pullInbox(idb, device) {
     if (answer.status !== 200 || !answer.body || !Array.isArray(answer.body.envelopes)) {
       return { added, refused: errorCode(answer) };
     }
-    const entries = answer.body.envelopes.map((e) => entryOf(owner, e.seq, fromBase64(e.data)));
-    added += await transaction(idb, ["envelopes", "cursors"], "readwrite", async (s) => {
+    const pulled = answer.body.envelopes.map((e) => fromBase64(e.data));
+    const entries = answer.body.envelopes.map((e, i) => entryOf(owner, e.seq, pulled[i]));
+    added += await transaction(idb, ["envelopes", "sealed", "cursors"], "readwrite", async (s) => {
       let fresh = 0;
-      for (const entry of entries) {
-        // Already here (a page seen twice): keep it as it is, with whether it was opened. A count, not
-        // a get, so that the stored envelope is not copied out only to be looked at.
-        if (!(await requestValue(s.envelopes.count(entry.id)))) {
-          s.envelopes.put(entry);
+      for (let i = 0; i < entries.length; i++) {
+        // Already here (a page seen twice): keep it as it is, with whether it was opened.
+        if (!(await requestValue(s.envelopes.count(entries[i].id)))) {
+          s.envelopes.put(entries[i]);
+          s.sealed.put(pulled[i], entries[i].id);
           fresh += 1;
         }
       }
@@ -152,16 +174,16 @@ async function fetchAuthor(idb, device, keyId) {
   return found;
 }
 
-// Checks and decrypts one entry with this device's recipient key and reads its content. Resolves with
-// {note, header, signer: {personId, name} of the device that signed it}; throws InboxError, or OfflineError when the author's key is needed and there is no
-// network. Nothing it returns is stored.
-export async function openEntry(idb, device, recipientKey, schoolId, entry) {
+// Checks and decrypts one entry (`data`: its envelope) with this device's recipient key and reads its
+// content. Resolves with {note, header, signer: {personId, name} of the device that signed it};
+// throws InboxError, or OfflineError when the author's key is needed and there is no network.
+async function openEntry(idb, device, recipientKey, schoolId, entry, data) {
   if (entry.broken) throw new InboxError(entry.broken);
   if (!sealedHere(entry, recipientKey)) throw new InboxError("sealed_elsewhere");
   const author = await authorDevice(idb, device, entry.authorKeyId);
   let opened;
   try {
-    opened = await open(entry.envelope, {
+    opened = await open(data, {
       recipientPrivateKey: recipientKey.privateKey,
       recipientPublicKeyRaw: recipientKey.publicKeyRaw,
       authorPublicKeyRaw: author ? author.publicKeyRaw : null,
@@ -184,8 +206,11 @@ export async function openEntry(idb, device, recipientKey, schoolId, entry) {
 
 // Forgets everything pulled for one device (its person is leaving this device: common/leave.js).
 export function forgetOwner(idb, owner) {
-  return transaction(idb, ["envelopes", "cursors"], "readwrite", async (s) => {
-    for (const key of await requestValue(s.envelopes.index("owner").getAllKeys(owner))) s.envelopes.delete(key);
+  return transaction(idb, ["envelopes", "sealed", "cursors"], "readwrite", async (s) => {
+    for (const key of await requestValue(s.envelopes.index("owner").getAllKeys(owner))) {
+      s.envelopes.delete(key);
+      s.sealed.delete(key);
+    }
     s.cursors.delete(owner);
   });
 }
@@ -244,9 +269,9 @@ export async function openPulled(idb, device, recipientKey, schoolId, profileKey
   const changes = [];
   const records = [];
   let stopped = false;
-  const openOne = async (entry) => {
+  const openOne = async (entry, data) => {
     try {
-      const { note, header, signer } = await openEntry(idb, device, recipientKey, schoolId, entry);
+      const { note, header, signer } = await openEntry(idb, device, recipientKey, schoolId, entry, data);
       const opened = { note, signer, urgent: header.urgent };
       changes.push([entry.id, { sealed: await sealLocal(profileKey, OPENED, entry.id, opened) }]);
       records.push(recordOf(entry, opened));
@@ -261,15 +286,17 @@ export async function openPulled(idb, device, recipientKey, schoolId, profileKey
     }
   };
   for (let i = 0; i < waiting.length && !stopped; i += OPEN_AT_ONCE) {
-    await Promise.all(waiting.slice(i, i + OPEN_AT_ONCE).map(openOne));
+    const chunk = waiting.slice(i, i + OPEN_AT_ONCE);
+    // The chunk's envelopes in one read: a transaction each would cost a round trip each.
+    const data = await transaction(idb, "sealed", "readonly", (s) => Promise.all(chunk.map((e) => requestValue(s.sealed.get(e.id)))));
+    await Promise.all(chunk.map((entry, j) => openOne(entry, data[j])));
   }
   if (!changes.length) return records;
-  await transaction(idb, "envelopes", "readwrite", async (s) => {
-    for (const [id, change] of changes) {
-      const held = await requestValue(s.envelopes.get(id));
-      if (held) s.envelopes.put(Object.assign(held, change));
-    }
-  });
+  // Every change in one transaction, its requests all in flight at once (they are served in order).
+  await transaction(idb, "envelopes", "readwrite", (s) => Promise.all(changes.map(async ([id, change]) => {
+    const held = await requestValue(s.envelopes.get(id));
+    if (held) s.envelopes.put(Object.assign(held, change));
+  })));
   return records;
 }
 

@@ -21,10 +21,20 @@ async function saveState(db, profileId, profileKey, state) {
   await put(db, "settings", await sealLocal(profileKey, KIND, profileId, state), `reminders:${profileId}`);
 }
 
+// Ids already worked out in this page, by secret and clock: every sync asks for every running clock's
+// id, and a school's cases hold thousands (bench/triage.py).
+const made = new Map();
+
 async function reminderId(secret, caseId, clockId) {
-  const key = await crypto.subtle.importKey("raw", ascii(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, ascii(`${caseId}/${clockId}`)));
-  return toHex(mac.slice(0, 16));
+  const name = `${secret}/${caseId}/${clockId}`;
+  if (!made.has(name)) {
+    if (!made.has(secret)) {
+      made.set(secret, await crypto.subtle.importKey("raw", ascii(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]));
+    }
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", made.get(secret), ascii(`${caseId}/${clockId}`)));
+    made.set(name, toHex(mac.slice(0, 16)));
+  }
+  return made.get(name);
 }
 
 // Brings the server's reminders for this person in line with `cases` (team/cases.js): one for each

@@ -226,3 +226,37 @@ def test_the_page_reads_records_as_the_vectors_say(page, case):
         try { readNote(bytes); return 'ok'; } catch (e) { if (e.name === 'NoteError') return e.code; throw e; }
     }""", content.hex())
     assert answer == vector["expect"], case
+
+
+def test_an_inbox_from_before_the_split_keeps_every_envelope(page):
+    """Version 1 of the inbox database kept each envelope inside its entry; version 2 moves it to a
+    store of its own (pwa/team/inbox.js). An upgraded database holds the same bytes under the same ids."""
+    result = page.evaluate("""async () => {
+        await new Promise((ok) => { const r = indexedDB.deleteDatabase('lantern-inbox'); r.onsuccess = ok; r.onerror = ok; });
+        await new Promise((ok, fail) => {
+            const r = indexedDB.open('lantern-inbox', 1);
+            r.onupgradeneeded = () => {
+                const db = r.result;
+                const entries = db.createObjectStore('envelopes', { keyPath: 'id' });
+                entries.createIndex('owner', 'owner');
+                db.createObjectStore('cursors', { keyPath: 'owner' });
+                db.createObjectStore('authors', { keyPath: 'keyId' });
+                entries.put({ id: 'k/r1', owner: 'k', seq: 1, recordId: 'r1', envelope: new Uint8Array([76, 78, 84, 78, 1]), opened: true });
+                entries.put({ id: 'k/r2', owner: 'k', seq: 2, recordId: 'r2', envelope: new Uint8Array([76, 78, 84, 78, 2]), opened: false });
+            };
+            r.onsuccess = () => { r.result.close(); ok(); };
+            r.onerror = () => fail(r.error);
+        });
+        const { openInboxDb } = await import('/team/inbox.js');
+        const db = await openInboxDb();
+        const read = (store, op) => new Promise((ok) => { const q = db.transaction(store).objectStore(store)[op](); q.onsuccess = () => ok(q.result); });
+        const entries = await read('envelopes', 'getAll');
+        const bytes = await read('sealed', 'getAll');
+        const keys = await read('sealed', 'getAllKeys');
+        db.close();
+        return { version: db.version, entries: entries.map((e) => [e.id, 'envelope' in e, e.opened]),
+                 sealed: keys.map((k, i) => [k, Array.from(bytes[i])]) };
+    }""")
+    assert result["version"] == 2
+    assert result["entries"] == [["k/r1", False, True], ["k/r2", False, False]]
+    assert result["sealed"] == [["k/r1", [76, 78, 84, 78, 1]], ["k/r2", [76, 78, 84, 78, 2]]]
