@@ -1,12 +1,15 @@
 """The main paths in real WebKit, the engine of every iPad and iPhone browser, and in Firefox ESR
 (tests/browser/engines.py), against the real demo server: a teacher records a concern with a body
 map with no network, reloads with no network, and sees it sent when the network is back; a second
-person on the same tablet; the DSL opening the note on their own device. Only the main paths run in
-each engine: the rest of the suite covers the same code in Chromium."""
+person on the same tablet; the DSL opening the note on their own device, and acting on it (a phone
+referral recorded, its clock started). Only the main paths run in each engine: the rest of the suite
+covers the same code in Chromium."""
 
 from __future__ import annotations
 
 import json
+import time
+import uuid
 
 from tests.browser.staff_app import PIN
 from tests.browser.engines import Page
@@ -173,3 +176,42 @@ def test_the_dsl_opens_a_note(server, engine):
     # Opening it acknowledged it: the author's WebKit says so at its next sync.
     staff.run("window.dispatchEvent(new Event('online'))")
     wait_count(staff, "opened-count", 1, timeout=20)
+
+
+def test_the_dsl_records_a_phone_referral_and_its_clock_runs(server, engine):
+    """The team's side on a tablet or a phone: a case opened, an action recorded through its form,
+    the clock it starts, and the record sealed and sent for the rest of the team (read by sync/note.py)."""
+    from sync import note as sync_note
+
+    dsl = engine()
+    dsl.goto(server.url + "/#enrol=" + server.code_for("dsl"))
+    set_pin(dsl)
+    dsl.wait_for("document.body.dataset.recipientKey === 'in-keyring'")
+    with server.enrolled("staff") as staff:
+        content = {"v": 3, "type": "concern", "child": {"name": "Rio Example"}, "recorded_at": "2026-12-01T09:00:00.000Z",
+                   "words": f"Said at lunch {MARKER}", "categories": ["neglect"], "urgent": False}
+        sealed = staff.seal(json.dumps(content).encode())
+        staff.push([sealed])
+    case_id = str(uuid.UUID(bytes=sealed[22:38]))
+    dsl.run("window.dispatchEvent(new Event('online'))")
+    dsl.wait_for("document.body.dataset.inbox === '1'")
+    assert "Rio Example" in dsl.text("#inbox-list") and MARKER not in dsl.text("#inbox-list")
+    dsl.click(f"#inbox-list li[data-record='{case_id}'] button")
+    dsl.wait_for(f"document.body.dataset.noteOpen === '{case_id}'")
+    dsl.click("#case-actions [data-action='phone_referral']")
+    dsl.fill("#action-whom", "EHaSH front door")
+    dsl.fill("#action-reference", "EH-9090")
+    dsl.click("#action-save")
+    dsl.wait_for("document.querySelectorAll('#case-timeline > li').length === 1")
+    clock = dsl.text("#case-clocks")
+    assert "Written referral, within 48 hours of the phone referral: due" in clock
+    assert dsl.text("#case-state") == "State: In progress."
+
+    deadline = time.monotonic() + 15
+    with server.enrolled("deputy_dsl") as deputy:
+        while not (actions := [n for n in (sync_note.read(o.content) for o in deputy.open_all(server.demo_key("deputy_dsl")))
+                               if isinstance(n, sync_note.Action)]):
+            assert time.monotonic() < deadline, "the action never reached the server"
+            time.sleep(0.2)
+    [action] = actions
+    assert (action.kind, action.whom, action.reference, str(action.refers_to)) == ("phone_referral", "EHaSH front door", "EH-9090", case_id)
