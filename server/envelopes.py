@@ -115,6 +115,19 @@ def pull(db: Db, device: Device, after: int, limit: int) -> tuple[list[tuple[int
     return [(seq, data) for seq, data in rows[:limit]], len(rows) > limit
 
 
+def seq_for_recipient(s, device: Device, record_id: uuid.UUID) -> int:
+    """The seq of a record sealed to this device's person in its school; refuses anyone else's."""
+    row = s.execute(
+        """SELECT e.seq FROM envelopes e JOIN envelope_recipients r ON r.seq = e.seq
+           JOIN recipients k ON k.key_id = r.key_id
+           WHERE e.record_id = ? AND e.school_id = ? AND k.person_id = ?""",
+        [str(record_id), str(device.school_id), str(device.person_id)],
+    ).fetchone()
+    if row is None:
+        raise Refused("not_a_recipient", f"record {record_id} is not addressed to you")
+    return row[0]
+
+
 def record_receipts(db: Db, device: Device, record_ids: list[uuid.UUID], *,
                     clock: Callable[[], float] = clock.now) -> None:
     """The device's person has opened these records. Only a recipient of each may say so. Opening
@@ -122,19 +135,12 @@ def record_receipts(db: Db, device: Device, record_ids: list[uuid.UUID], *,
     now = clock()
     with db.write() as s:
         for rid in record_ids:
-            row = s.execute(
-                """SELECT e.seq FROM envelopes e JOIN envelope_recipients r ON r.seq = e.seq
-                   JOIN recipients k ON k.key_id = r.key_id
-                   WHERE e.record_id = ? AND e.school_id = ? AND k.person_id = ?""",
-                [str(rid), str(device.school_id), str(device.person_id)],
-            ).fetchone()
-            if row is None:
-                raise Refused("not_a_recipient", f"record {rid} is not addressed to you")
+            seq = seq_for_recipient(s, device, rid)
             s.execute(
                 "INSERT OR IGNORE INTO receipts (seq, person_id, opened_at) VALUES (?, ?, ?)",
-                [row[0], str(device.person_id), iso(now)],
+                [seq, str(device.person_id), iso(now)],
             )
-            alerts.acknowledge(s, row[0], device.key_id, now)
+            alerts.acknowledge(s, seq, device.key_id, now)
 
 
 def _alert_state(s, seq: int) -> str | None:

@@ -10,20 +10,8 @@ import uuid
 from server.clock import iso
 from server.db import Db
 from server.devices import Device
-from server.errors import Refused
+from server.envelopes import seq_for_recipient
 from sync import wire
-
-
-def _seq(s, device: Device, record_id: uuid.UUID) -> int:
-    row = s.execute(
-        """SELECT e.seq FROM envelopes e JOIN envelope_recipients r ON r.seq = e.seq
-           JOIN recipients k ON k.key_id = r.key_id
-           WHERE e.record_id = ? AND e.school_id = ? AND k.person_id = ?""",
-        [str(record_id), str(device.school_id), str(device.person_id)],
-    ).fetchone()
-    if row is None:
-        raise Refused("not_a_recipient", f"record {record_id} is not addressed to you")
-    return row[0]
 
 
 def record_views(db: Db, device: Device, record_ids: list[uuid.UUID], now: float) -> None:
@@ -31,13 +19,13 @@ def record_views(db: Db, device: Device, record_ids: list[uuid.UUID], now: float
         for rid in record_ids:
             s.execute(
                 "INSERT INTO views (seq, school_id, person_id, device_key_id, viewed_at) VALUES (?, ?, ?, ?, ?)",
-                [_seq(s, device, rid), str(device.school_id), str(device.person_id), device.key_id, now],
+                [seq_for_recipient(s, device, rid), str(device.school_id), str(device.person_id), device.key_id, now],
             )
 
 
 def trail(db: Db, device: Device, record_id: uuid.UUID) -> wire.ViewTrail:
     with db.read() as s:
-        seq = _seq(s, device, record_id)
+        seq = seq_for_recipient(s, device, record_id)
         rows = s.execute(
             """SELECT v.person_id, p.name, v.device_key_id, v.viewed_at FROM views v
                JOIN people p ON p.id = v.person_id WHERE v.seq = ? ORDER BY v.viewed_at, v.id""",

@@ -12,20 +12,7 @@ import pytest
 
 from sync import wire
 from sync.client import ApiError
-from tests.pushservice import PushService
-
-
-@pytest.fixture
-def service():
-    with PushService() as running:
-        yield running
-
-
-def subscribed(server, service, role: str):
-    client = server.enrolled(role)
-    sub = service.new_subscription()
-    client.subscribe_push(sub.wire())
-    return client, sub
+from tests.test_push_api import service, subscribed  # noqa: F401 (service is a fixture)
 
 
 def test_a_reminder_is_pushed_once_at_its_time_with_nothing_but_its_id(server, service):

@@ -13,40 +13,26 @@ import { get, put } from "../common/db.js";
 
 const KEY = "calendar";
 
-// Bank holidays known to this device: {holidays: Set of "YYYY-MM-DD", first, last}; empty until the
-// first fetch, when only weekends are skipped.
-let known = { holidays: new Set(), first: null, last: null };
+// The bank holidays known to this device, as "YYYY-MM-DD"; empty until the first fetch, when only
+// weekends are skipped.
+let known = new Set();
 
-export function dateKey(date) {
+function dateKey(date) {
   const pad = (n) => String(n).padStart(2, "0");
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
-export function useCalendar(calendar) {
-  known = {
-    holidays: new Set((calendar.bank_holidays || []).map((h) => h.date)),
-    first: calendar.first || null,
-    last: calendar.last || null,
-  };
+function useCalendar(calendar) {
+  known = new Set((calendar.bank_holidays || []).map((h) => h.date));
 }
 
-export function bankHolidays() {
-  return known.holidays;
-}
-
-// Whether the device's dates cover `date`: beyond them a clock counts weekends only, and says so.
-export function covers(date) {
-  const key = dateKey(date);
-  return Boolean(known.first && known.last && key >= known.first && key <= known.last);
-}
-
-export function isWorkingDay(date, holidays = known.holidays) {
+function isWorkingDay(date, holidays = known) {
   const day = date.getDay();
   return day !== 0 && day !== 6 && !holidays.has(dateKey(date));
 }
 
 // The same time of day on the n-th working day after `start`'s date.
-export function addWorkingDays(start, n, holidays = known.holidays) {
+export function addWorkingDays(start, n, holidays = known) {
   const at = new Date(start.getTime());
   let left = n;
   while (left > 0) {

@@ -65,6 +65,17 @@ def opened_when(read, done, timeout: float = 15):
     return got
 
 
+def open_new_case(page, staff) -> str:
+    """A concern from `staff`, synced to the DSL's page and opened there: its id."""
+    sealed = staff.seal(json.dumps(concern(urgent=False)).encode())
+    staff.push([sealed])
+    case_id = str(uuid.UUID(bytes=sealed[22:38]))
+    sync_now(page)
+    page.wait_for_function("document.body.dataset.inbox === '1'")
+    open_case(page, case_id)
+    return case_id
+
+
 def clock(page, name: str) -> dict:
     return page.evaluate("""(name) => { const c = document.querySelector(`#case-clocks [data-clock^="${name}"]`);
         return c && { text: c.textContent, due: c.dataset.due, state: c.className }; }""", name)
@@ -226,12 +237,7 @@ def test_each_running_clock_is_a_reminder_the_server_cannot_place(browser, serve
     context, page = team_page(browser, server, "dsl")
     context.grant_permissions(["notifications"], origin=server.url)
     with server.enrolled("staff") as staff:
-        sealed = staff.seal(json.dumps(concern(urgent=False)).encode())
-        staff.push([sealed])
-    case_id = str(uuid.UUID(bytes=sealed[22:38]))
-    sync_now(page)
-    page.wait_for_function("document.body.dataset.inbox === '1'")
-    open_case(page, case_id)
+        case_id = open_new_case(page, staff)
     soon = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M")  # the page's zone is UTC here
     record(page, "Phone referral made", {"#action-whom": "EHaSH front door", "#action-at": soon})
     due = clock(page, "written:")["due"]
@@ -269,12 +275,7 @@ def test_each_running_clock_is_a_reminder_the_server_cannot_place(browser, serve
 def test_opening_a_case_joins_its_view_trail_which_its_readers_can_read(browser, server):
     context, page = team_page(browser, server, "dsl")
     with server.enrolled("staff") as staff, server.enrolled("deputy_dsl") as deputy:
-        sealed = staff.seal(json.dumps(concern(urgent=False)).encode())
-        staff.push([sealed])
-        case_id = str(uuid.UUID(bytes=sealed[22:38]))
-        sync_now(page)
-        page.wait_for_function("document.body.dataset.inbox === '1'")
-        open_case(page, case_id)
+        case_id = open_new_case(page, staff)
         trail = opened_when(lambda: deputy.view_trail(uuid.UUID(case_id)).views, lambda v: len(v) == 1)
         assert trail[0].name == "Demo DSL (DEMO ONLY)"
         deputy.views([uuid.UUID(case_id)])
