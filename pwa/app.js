@@ -26,7 +26,9 @@ import { actionContent } from "./team/actions.js";
 import { addendumContent, checkAddendum, checkConcern, concernContent } from "./common/note.js";
 import { readNote } from "./common/note-reader.js";
 import { enqueue, waiting } from "./common/outbox.js";
-import { COPY, fgmDuties, findOwnNote, ownNotes, renderFgmDuties, renderOwnNotes, unreachedAlerts, when } from "./staff/own-notes.js";
+import {
+  COPY, fgmDuties, findOwnNote, isOwnNote, ownNotes, renderFgmDuties, renderOwnNotes, unreachedAlerts, when,
+} from "./staff/own-notes.js";
 import { listProfiles } from "./common/profiles.js";
 import { replayAll } from "./common/replay.js";
 import { registerWorker, requestBackgroundSync } from "./common/service-worker.js";
@@ -59,7 +61,7 @@ function showOwnNotes(app, items) {
   const active = document.activeElement;
   const focused = active && active.getAttribute ? active.getAttribute("data-add-to") : null;
   renderOwnNotes($("notes-list"), items);
-  $("notes-empty").hidden = items.some((i) => !(i.content && i.content.type === "action"));
+  $("notes-empty").hidden = !items.some(isOwnNote);
   const duties = fgmDuties(items);
   renderFgmDuties($("fgm-duty-list"), duties);
   $("fgm-duty").hidden = duties.length === 0;

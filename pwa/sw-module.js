@@ -14,7 +14,7 @@
 // itself must change with every version of the app. It names the shell's version below, which must
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: 9f5c33572cd6
+// Shell version: 2000d1887b35
 
 import "./sw.js";
 import { loadClock } from "./common/clock.js";

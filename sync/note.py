@@ -138,8 +138,19 @@ class Action(Content, tag="action"):
     links: list[uuid.UUID] = msgspec.field(default_factory=list)  # link_notes: other concerns of the same case
 
 
-Note = Concern | Addendum | Action
-TYPES = ("concern", "addendum", "action")
+class Reseal(Content, tag="reseal"):
+    """A record that a team member's device could open, handed on to keys of the same people that
+    it was not sealed to (a device they enrolled since): the original envelope as its author sealed
+    it, and its content key. A reader opens `envelope` with `content_key` (sync/envelope.py
+    open_with_key), checking the original author's signature, and reads that as the record."""
+
+    refers_to: uuid.UUID  # the original record's id, as in its envelope
+    envelope: Annotated[bytes, msgspec.Meta(max_length=4 * 1024 * 1024)]
+    content_key: Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
+
+
+Note = Concern | Addendum | Action | Reseal
+TYPES = ("concern", "addendum", "action", "reseal")
 
 
 def _is_time(value: str) -> bool:
@@ -205,6 +216,8 @@ class NoteError(ValueError):
 def check(note: Note) -> list[str]:
     """What is missing from a note, in words; empty when it is complete."""
     problems = [] if _is_time(note.recorded_at) else ["recorded_at is not an ISO 8601 time"]
+    if isinstance(note, Reseal):
+        return problems
     if isinstance(note, Action):
         return problems + check_action(note)
     if isinstance(note, Addendum):

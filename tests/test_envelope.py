@@ -126,3 +126,20 @@ def test_content_keys_are_fresh(keys):
     ha, hb = env.parse(a), env.parse(b)
     assert all(x.enc != y.enc and x.wrapped_key != y.wrapped_key for x, y in zip(ha.stanzas, hb.stanzas))
     assert a[len(ha.raw) : -64] != b[len(hb.raw) : -64]
+
+
+def test_a_reader_can_hand_on_the_content_key_and_the_author_still_vouches_for_the_bytes():
+    """open_with_key: what a re-seal carries (docs/env.md, "Opening with a content key")."""
+    author, reader = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    data = env.seal(b"the words", school_id=uuid.uuid4(), record_id=uuid7(), recipients=[reader.public_key()], author=author)
+    header = env.parse(data)
+    stanza = header.stanzas[0]
+    content_key = env._SUITE.decrypt(stanza.enc + stanza.wrapped_key, reader,
+                                          info=env._wrap_info(header.school_id, header.record_id, stanza.recipient_key_id))
+    assert env.open_with_key(data, content_key, author=author.public_key()).content == b"the words"
+    with pytest.raises(env.EnvelopeError) as wrong:
+        env.open_with_key(data, bytes(32), author=author.public_key())
+    assert wrong.value.code == "decrypt_failed"
+    with pytest.raises(env.EnvelopeError) as forged:
+        env.open_with_key(data[:-1] + bytes([data[-1] ^ 1]), content_key, author=author.public_key())
+    assert forged.value.code == "bad_signature"

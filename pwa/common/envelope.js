@@ -248,8 +248,11 @@ export async function open(envelope, { recipientPrivateKey, recipientPublicKeyRa
   } catch (e) {
     throw new EnvelopeError("unwrap_failed");
   }
-  if (contentKey.length !== 32) throw new EnvelopeError("unwrap_failed", "content key is not 32 bytes");
+  return { header, content: await decryptContent(headerBytes, ciphertext, contentKey), contentKey };
+}
 
+async function decryptContent(headerBytes, ciphertext, contentKey) {
+  if (contentKey.length !== 32) throw new EnvelopeError("unwrap_failed", "content key is not 32 bytes");
   let padded;
   try {
     const key = await subtle.importKey("raw", contentKey, "AES-GCM", false, ["decrypt"]);
@@ -259,5 +262,13 @@ export async function open(envelope, { recipientPrivateKey, recipientPublicKeyRa
   } catch (e) {
     throw new EnvelopeError("decrypt_failed");
   }
-  return { header, content: unpad(padded) };
+  return unpad(padded);
+}
+
+// An envelope opened with its content key, given by a reader who unwrapped it (a re-seal:
+// docs/envelope.md, "Opening with a content key"): every check but the unwrapping, so the author's
+// signature still vouches for every byte, and a wrong key fails as decrypt_failed.
+export async function openWithKey(envelope, contentKey, authorPublicKeyRaw) {
+  const { header, headerBytes, ciphertext } = await checkAuthor(envelope, authorPublicKeyRaw);
+  return { header, content: await decryptContent(headerBytes, ciphertext, contentKey) };
 }

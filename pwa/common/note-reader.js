@@ -140,6 +140,18 @@ function readAction(raw, common) {
   });
 }
 
+// A re-seal (sync/note.py Reseal): the original envelope and its content key, base64. What it holds
+// is opened and read by the inbox (pwa/team/inbox.js), as the original author's record.
+const isBase64 = (v) => isString(v) && /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(v);
+
+function readReseal(raw, common) {
+  return Object.assign(common, {
+    refers_to: field(raw, "refers_to", (v) => isString(v) && UUID.test(v)).toLowerCase(),
+    envelope: field(raw, "envelope", (v) => isBase64(v) && v.length > 0),
+    content_key: field(raw, "content_key", (v) => isBase64(v) && v.length === 44),
+  });
+}
+
 const blank = (s) => !s.trim();
 
 // What each kind must say (sync/note.py _REQUIRED, in the same words).
@@ -177,6 +189,7 @@ function problems(note) {
   const found = [];
   if (isNaN(Date.parse(note.recorded_at))) found.push("recorded_at is not an ISO 8601 time");
   if (note.type === "action") return actionProblems(note, found);
+  if (note.type === "reseal") return found;
   if (note.type === "addendum") {
     if (blank(note.text)) found.push("an addendum needs text");
     return found;
@@ -209,14 +222,14 @@ export function readNote(content) {
 // The same checks for content already parsed: an author's own copy of what they sealed.
 export function readContent(raw) {
   if (!isObject(raw) || !isString(raw.type)) throw malformed("no type");
-  if (["concern", "addendum", "action"].indexOf(raw.type) === -1) throw new NoteError("unknown_type", raw.type);
+  if (["concern", "addendum", "action", "reseal"].indexOf(raw.type) === -1) throw new NoteError("unknown_type", raw.type);
   const common = {
     type: raw.type,
     v: field(raw, "v", (v) => typeof v === "number" && Math.floor(v) === v && v >= 1),
     recorded_at: field(raw, "recorded_at", isString),
     author: "author" in raw ? readAuthor(raw.author) : null,
   };
-  const read = { concern: readConcern, addendum: readAddendum, action: readAction }[raw.type];
+  const read = { concern: readConcern, addendum: readAddendum, action: readAction, reseal: readReseal }[raw.type];
   const note = read(raw, common);
   const missing = problems(note);
   if (missing.length) throw new NoteError("incomplete", missing.join("; "));

@@ -64,7 +64,11 @@ const WHERE = {
 
 export const when = (iso) => formatTime(new Date(iso));
 
-const isAction = (item) => Boolean(item.content && item.content.type === "action");
+// A team member's own actions and re-seals belong to a case, not to their list of notes.
+const isAction = (item) => Boolean(item.content && (item.content.type === "action" || item.content.type === "reseal"));
+
+// Whether an item is one of the notes the list shows.
+export const isOwnNote = (item) => !isAction(item);
 
 // The author's FGM concerns not yet reported to the police when saved, and not reported since: their
 // own legal duty, which stays in front of them until they record it (an fgm_police_report action).
@@ -115,7 +119,7 @@ function titleOf(item) {
 // whose copy was open stay open across a redraw.
 export function renderOwnNotes(list, all) {
   // Actions (an FGM report recorded, a team member's steps) belong to their note or case, not to this list.
-  const items = all.filter((item) => !isAction(item));
+  const items = all.filter(isOwnNote);
   const open = {};
   for (const d of list.querySelectorAll("details[open][data-copy]")) open[d.getAttribute("data-copy")] = true;
   while (list.firstChild) list.removeChild(list.firstChild);

@@ -44,14 +44,19 @@ export function buildCases(records, now = Date.now()) {
     if (!byId.has(id)) byId.set(id, { id, concern: null, items: [], failed: [] });
     return byId.get(id);
   };
+  // A record may come twice (as sealed, and re-sealed to this device: pwa/team/inbox.js): once is
+  // enough, and a copy this device could not open says nothing once another copy has opened.
+  const readable = new Set(records.filter((r) => r.note && !r.failed).map((r) => r.recordId));
+  const taken = new Set();
   for (const record of records) {
     if (record.failed || !record.note) {
-      caseFor(record.recordId).failed.push(record);
-    } else if (record.note.type === "concern") {
-      caseFor(record.recordId).concern = record;
-    } else {
-      caseFor(record.note.refers_to).items.push(record);
+      if (!readable.has(record.recordId)) caseFor(record.recordId).failed.push(record);
+      continue;
     }
+    if (taken.has(record.recordId)) continue;
+    taken.add(record.recordId);
+    if (record.note.type === "concern") caseFor(record.recordId).concern = record;
+    else caseFor(record.note.refers_to).items.push(record);
   }
   const cases = [];
   for (const kase of byId.values()) {

@@ -11,9 +11,9 @@
 // pulled for (`owner`), so that two team members enrolled on one browser never see each other's.
 
 import { OfflineError, errorCode, signedFetch } from "../common/api.js";
-import { fromBase64, toHex } from "../common/bytes.js";
+import { fromBase64, toBase64, toHex } from "../common/bytes.js";
 import { requestValue, transaction } from "../common/db.js";
-import { EnvelopeError, open, parse } from "../common/envelope.js";
+import { EnvelopeError, open, openWithKey, parse } from "../common/envelope.js";
 import { readNote } from "../common/note-reader.js";
 import { openLocal, sealLocal } from "../common/vault.js";
 
@@ -194,14 +194,54 @@ async function openEntry(idb, device, recipientKey, schoolId, entry, data) {
   }
   // The server checks this before storing; a reader checks it too, rather than trust the server.
   if (opened.header.schoolId.toLowerCase() !== schoolId.toLowerCase()) throw new InboxError("wrong_school");
-  let note;
+  const note = readOrRefuse(opened.content);
+  const signer = { personId: author.personId, name: author.name };
+  if (note.type === "reseal") return openReseal(idb, device, schoolId, note, signer, opened.header);
+  return { note, header: opened.header, signer, contentKey: opened.contentKey };
+}
+
+function readOrRefuse(content) {
   try {
-    note = readNote(opened.content);
+    return readNote(content);
   } catch (e) {
     if (e.name === "NoteError") throw new InboxError(e.code, e.message);
     throw e;
   }
-  return { note, header: opened.header, signer: { personId: author.personId, name: author.name } };
+}
+
+// A re-seal (docs/protocol.md, "Re-sealing"): the original envelope, opened with the content key it
+// carries and checked against its own author's signature, is the record; the re-seal says only who
+// handed it on. Its record id and readers are the original's, so it joins the original's case, and a
+// second copy of it is one record, not two.
+async function openReseal(idb, device, schoolId, reseal, resealedBy, outerHeader) {
+  const inner = fromBase64(reseal.envelope);
+  let header;
+  try {
+    header = parse(inner);
+  } catch (e) {
+    if (e instanceof EnvelopeError) throw new InboxError(e.code);
+    throw e;
+  }
+  if (header.recordId.toLowerCase() !== reseal.refers_to) throw new InboxError("malformed", "the re-seal names another record");
+  if (header.schoolId.toLowerCase() !== schoolId.toLowerCase()) throw new InboxError("wrong_school");
+  const author = await authorDevice(idb, device, toHex(header.authorKeyId));
+  if (!author) throw new InboxError("unknown_author");
+  let opened;
+  try {
+    opened = await openWithKey(inner, fromBase64(reseal.content_key), author.publicKeyRaw);
+  } catch (e) {
+    if (e instanceof EnvelopeError) throw new InboxError(e.code);
+    throw e;
+  }
+  const note = readOrRefuse(opened.content);
+  if (note.type === "reseal") throw new InboxError("malformed", "a re-seal of a re-seal");
+  return {
+    note, header: opened.header, signer: { personId: author.personId, name: author.name }, resealedBy,
+    contentKey: fromBase64(reseal.content_key), recordId: header.recordId.toLowerCase(),
+    // Whom it reaches now: the original's readers and the keys the re-seal was sealed to.
+    recipientKeyIds: header.recipientKeyIds.map(toHex).concat(outerHeader.recipientKeyIds.map(toHex)),
+    resealOf: true,
+  };
 }
 
 // Forgets everything pulled for one device (its person is leaving this device: common/leave.js).
@@ -271,8 +311,13 @@ export async function openPulled(idb, device, recipientKey, schoolId, profileKey
   let stopped = false;
   const openOne = async (entry, data) => {
     try {
-      const { note, header, signer } = await openEntry(idb, device, recipientKey, schoolId, entry, data);
-      const opened = { note, signer, urgent: header.urgent };
+      const found = await openEntry(idb, device, recipientKey, schoolId, entry, data);
+      // Kept with it: the content key, so that this device can re-seal it to a reader's new key
+      // (team.js), and for a re-seal the original's id and readers.
+      const opened = {
+        note: found.note, signer: found.signer, urgent: found.header.urgent, contentKey: toBase64(found.contentKey),
+        recordId: found.recordId || null, recipientKeyIds: found.recipientKeyIds || null, reseal: Boolean(found.resealOf),
+      };
       changes.push([entry.id, { sealed: await sealLocal(profileKey, OPENED, entry.id, opened) }]);
       records.push(recordOf(entry, opened));
     } catch (e) {
@@ -303,7 +348,16 @@ export async function openPulled(idb, device, recipientKey, schoolId, profileKey
 function recordOf(entry, opened) {
   const base = { recordId: entry.recordId, entryId: entry.id, opened: entry.opened, receiptSent: entry.receiptSent };
   if (entry.broken || entry.failed) return { ...base, note: null, failed: entry.broken || entry.failed, urgent: false };
-  return { ...base, note: opened.note, signer: opened.signer, urgent: opened.urgent === true, failed: null, recipientKeyIds: entry.recipientKeyIds };
+  return {
+    ...base, recordId: opened.recordId || entry.recordId, note: opened.note, signer: opened.signer,
+    urgent: opened.urgent === true, failed: null, recipientKeyIds: opened.recipientKeyIds || entry.recipientKeyIds,
+    contentKey: opened.contentKey || null, reseal: opened.reseal === true, envelopeEntry: entry.id,
+  };
+}
+
+// The envelope of an entry, exactly as pulled (for a re-seal of it).
+export function envelopeOf(idb, entryId) {
+  return transaction(idb, "sealed", "readonly", (s) => requestValue(s.sealed.get(entryId)));
 }
 
 // Every record this device holds for `owner`, as lib/cases.js takes them: opened ones with what they

@@ -15,7 +15,7 @@
 
 import { actionContent } from "./actions.js";
 import { OfflineError, errorCode, signedFetch } from "../common/api.js";
-import { fromBase64, toHex } from "../common/bytes.js";
+import { fromBase64, toBase64, toHex } from "../common/bytes.js";
 import { loadCalendar, refreshCalendar } from "./calendar.js";
 import { renderCalls, teamCalls } from "../common/call-list.js";
 import { CATEGORIES } from "../common/categories.js";
@@ -27,7 +27,7 @@ import { buildCases, filterCases } from "./cases.js";
 import { pickedChild } from "../common/child-picker.js";
 import { $, el } from "../common/dom.js";
 import { keyId } from "../common/envelope.js";
-import { markOpened, openInboxDb, openPulled, openedRecords, pullInbox, sendReceipts } from "./inbox.js";
+import { envelopeOf, markOpened, openInboxDb, openPulled, openedRecords, pullInbox, sendReceipts } from "./inbox.js";
 import { routeRecipients } from "../common/keyring.js";
 import { readNote } from "../common/note-reader.js";
 import { syncReminders } from "./reminders.js";
@@ -48,6 +48,7 @@ const team = {
   pending: [], // actions recorded here and not yet pulled back from the server
   cases: [],
   viewsOwed: [], // record ids opened here whose view the server has not been told yet
+  resealed: new Set(), // record ids this page has re-sealed, until the re-seal comes back
 };
 
 // Only on a change: these are live regions, which re-announce whatever is written to them.
@@ -290,6 +291,51 @@ function openSummary() {
   renderSummary(summarise(team.cases));
   showView("summary");
   $("summary-heading").focus();
+}
+
+// --- Re-sealing (docs/protocol.md, "Re-sealing")
+
+// Each keyring entry's key id, by its public key: worked out once.
+const keyIds = new Map();
+
+async function keyIdOf(entry) {
+  if (!keyIds.has(entry.public_key)) keyIds.set(entry.public_key, toHex(await keyId(fromBase64(entry.public_key))));
+  return keyIds.get(entry.public_key);
+}
+
+// Every record this device opened that is not yet sealed to every current key of its own readers (a
+// device one of them enrolled since, whose key the trust key holder has signed in) is handed on to
+// those keys, and to this device's own, as a re-seal: the original envelope and its content key. Never
+// to anyone the record did not already reach.
+async function resealToNewKeys() {
+  const content = team.ctx.keyring && team.ctx.keyring.content;
+  if (!content) return 0;
+  const ids = await Promise.all(content.recipients.map(keyIdOf));
+  const reached = new Map(); // record id -> every key id it has reached, as sealed and re-sealed
+  for (const r of team.records.filter((x) => x.note && x.recipientKeyIds)) {
+    const keys = reached.get(r.recordId) || new Set();
+    r.recipientKeyIds.forEach((k) => keys.add(k));
+    reached.set(r.recordId, keys);
+  }
+  let sent = 0;
+  for (const record of team.records) {
+    if (!record.note || record.failed || record.pending || record.reseal || !record.contentKey || team.resealed.has(record.recordId)) continue;
+    const keys = reached.get(record.recordId);
+    const people = new Set(content.recipients.filter((r, i) => record.recipientKeyIds.includes(ids[i])).map((r) => r.person_id));
+    const missing = content.recipients.filter((r, i) => people.has(r.person_id) && !keys.has(ids[i]));
+    if (!missing.length) continue;
+    const own = content.recipients.filter((r, i) => ids[i] === team.key.keyId);
+    const envelope = await envelopeOf(team.idb, record.envelopeEntry);
+    const reseal = new TextEncoder().encode(JSON.stringify({
+      v: 3, type: "reseal", refers_to: record.recordId, recorded_at: new Date(Date.now()).toISOString(),
+      author: { person_id: team.ctx.enrolment.person.id, name: team.ctx.enrolment.person.name },
+      envelope: toBase64(envelope), content_key: record.contentKey,
+    }));
+    team.resealed.add(record.recordId);
+    await team.ctx.record(reseal, missing.concat(own), record.recordId);
+    sent += 1;
+  }
+  return sent;
 }
 
 // --- The view trail (docs/protocol.md, "The view trail")
@@ -570,6 +616,7 @@ async function syncInbox() {
   await syncRecords();
   await sendReceipts(team.idb, team.ctx.device);
   const { db, device, key } = team.ctx;
+  await resealToNewKeys();
   await syncReminders(db, device, device.keyId, key, team.cases);
   await sendViews();
   showInbox();
@@ -590,6 +637,7 @@ export async function enterTeam(ctx) {
     team.records = [];
     team.pending = [];
     team.viewsOwed = [];
+    team.resealed = new Set();
     team.cases = [];
     // Nobody on the team is in (the app is locked, or a member of staff is): an alert in the address
     // is taken out of it and kept for whoever on the team enters next.

@@ -287,3 +287,41 @@ def test_opening_a_case_joins_its_view_trail_which_its_readers_can_read(browser,
     page.click("#note-close")
     assert page.inner_text("#case-trail") == ""
     context.close()
+
+
+def test_a_note_reaches_a_device_its_reader_enrolled_after_it_was_sealed(browser, server):
+    """The DSL's first device re-seals what it holds to the key of the DSL's new device (the original
+    envelope and its content key: docs/protocol.md, "Re-sealing"); the new device opens it, checked
+    against its author's signature, and the case is whole there."""
+    first, first_page = team_page(browser, server, "dsl")
+    with server.enrolled("staff") as staff:
+        sealed = staff.seal(json.dumps(concern(urgent=False, author={"person_id": str(uuid.uuid4()), "name": "Tom Teacher"})).encode())
+        staff.push([sealed])
+    case_id = str(uuid.UUID(bytes=sealed[22:38]))
+    sync_now(first_page)
+    first_page.wait_for_function("document.body.dataset.inbox === '1'")
+
+    second, page = team_page(browser, server, "dsl")  # a new phone: its key joins the keyring now
+    sync_now(page)
+    page.wait_for_function("document.querySelector('#inbox-list li.failed') !== null")
+    assert "Sealed to another of your keys" in page.inner_text("#inbox-list")
+
+    sync_now(first_page)  # the first device learns the new key, and hands the note on
+    opened_when(lambda: server.query("SELECT COUNT(*) FROM envelopes")[0][0], lambda n: n == 2)
+    for _ in range(50):
+        sync_now(page)
+        if page.evaluate("document.querySelector('#inbox-list li.failed') === null && document.body.dataset.inbox === '1'"):
+            break
+        page.wait_for_timeout(200)
+    row = page.locator(f"#inbox-list li[data-record='{case_id}']")
+    assert "Alex Example" in row.inner_text() and "Recorded by Tom Teacher" in row.inner_text()
+    open_case(page, case_id)
+    assert MARKER in page.inner_text("#note-body")
+
+    # The first device pulls the re-seal back (sealed to it too) and does not hand the note on again.
+    sync_now(first_page)
+    first_page.wait_for_timeout(1000)
+    assert server.query("SELECT COUNT(*) FROM envelopes")[0][0] == 2
+    assert first_page.evaluate("document.body.dataset.inbox") == "1"
+    first.close()
+    second.close()
