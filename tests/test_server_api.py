@@ -131,13 +131,14 @@ def test_the_author_learns_received_then_opened_and_nothing_more(server):
     unknown = uuid7()
     assert staff.status([record_id])[record_id] == wire.RecordStatus(record_id, received=False, opened=False)
     staff.push([note])
-    assert staff.status([record_id])[record_id] == wire.RecordStatus(record_id, received=True, opened=False)
+    # Sealed only to the demo school's keys on the server's disk: no team device can open it yet.
+    assert staff.status([record_id])[record_id] == wire.RecordStatus(record_id, received=True, opened=False, readable=False)
     with pytest.raises(ApiError) as raised:
         staff.receipts([record_id])  # the author is not a recipient
     assert (raised.value.status, raised.value.code) == (403, "not_a_recipient")
     dsl.receipts([record_id])
     assert staff.status([record_id, unknown]) == {
-        record_id: wire.RecordStatus(record_id, received=True, opened=True),
+        record_id: wire.RecordStatus(record_id, received=True, opened=True, readable=True),
         unknown: wire.RecordStatus(unknown, received=False, opened=False),
     }
     # Another device cannot learn about this author's notes.

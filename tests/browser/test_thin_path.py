@@ -57,7 +57,11 @@ def test_offline_note_reaches_the_dsl_sealed(browser, server):
     is_status = lambda r: r.url.endswith("/api/v1/status") and r.request.method == "POST"  # noqa: E731
     with page.expect_response(is_status, timeout=15000) as status_answer:
         context.set_offline(False)  # the page's `online` listener replays the outbox, then asks
-    assert status_answer.value.json() == {"statuses": [{"record_id": record_id, "received": True, "opened": False}]}
+    # Urgent, and sealed only to the demo school's keys on the server's disk, no team device
+    # subscribed: the alert reached nobody, and no team device can open it (test_unreached.py).
+    assert status_answer.value.json() == {"statuses": [
+        {"record_id": record_id, "received": True, "opened": False, "alert": "unreached", "readable": False},
+    ]}
     page.wait_for_function("document.getElementById('outbox-count').textContent === '0'")
     page.wait_for_function("document.getElementById('received-count').textContent === '1'")
     assert page.inner_text("#opened-count") == "0"
