@@ -27,11 +27,14 @@ const RECEIPT_BATCH = 100; // the most record ids one receipt request may carry
 
 // Why a note cannot be shown: `code` is sealed_elsewhere, not_found, unknown_author, wrong_school, an
 // envelope error code (docs/envelope.md) or a note error code (malformed, unknown_type, incomplete).
+// Each says something is wrong with the record itself, for good, but a `transient` one: the server
+// failing to give an author's key, which the next sync tries again.
 export class InboxError extends Error {
-  constructor(code, detail) {
+  constructor(code, detail, { transient = false } = {}) {
     super(detail ? `${code}: ${detail}` : code);
     this.name = "InboxError";
     this.code = code;
+    this.transient = transient;
   }
 }
 
@@ -163,7 +166,7 @@ async function fetchAuthor(idb, device, keyId) {
   const answer = await signedFetch(device, "GET", "/api/v1/devices/" + keyId, null);
   if (answer.status === 404) return null;
   if (answer.status !== 200 || !answer.body || answer.body.key_id !== keyId) {
-    throw new InboxError(errorCode(answer), "the author's device key could not be fetched");
+    throw new InboxError(errorCode(answer), "the author's device key could not be fetched", { transient: true });
   }
   const publicKeyRaw = fromBase64(answer.body.public_key);
   // Only a key whose id is the one asked for is kept; open() checks it again against the envelope.
@@ -292,15 +295,6 @@ export function writtenAt(recordId) {
 
 // The vault's kind for what an opened envelope said, kept on this device under the profile key.
 const OPENED = "inbox-record";
-// Refusals that say something is wrong with the record itself (the envelope's checks, the note's, or
-// whose it is): kept, and shown, for good. Anything else (the server failing to give an author's key,
-// no network) leaves the record to be opened at the next sync.
-const FOR_GOOD = new Set([
-  "sealed_elsewhere", "unknown_author", "wrong_school", "malformed", "unknown_type", "incomplete",
-  "bad_padding", "bad_signature", "decrypt_failed", "not_a_recipient", "not_an_envelope", "too_large",
-  "unsupported_version", "unwrap_failed",
-]);
-
 // Opens every entry pulled for this device and not opened yet, OPEN_AT_ONCE at a time. Resolves with
 // the records it opened or marked failed (as openedRecords gives them); stops early, to go on at the
 // next sync, when an author's key is needed and there is no network.
@@ -321,7 +315,7 @@ export async function openPulled(idb, device, recipientKey, schoolId, profileKey
       changes.push([entry.id, { sealed: await sealLocal(profileKey, OPENED, entry.id, opened) }]);
       records.push(recordOf(entry, opened));
     } catch (e) {
-      if (e instanceof OfflineError || (e instanceof InboxError && !FOR_GOOD.has(e.code))) {
+      if (e instanceof OfflineError || (e instanceof InboxError && e.transient)) {
         stopped = true;
         return;
       }

@@ -295,14 +295,6 @@ function openSummary() {
 
 // --- Re-sealing (docs/protocol.md, "Re-sealing")
 
-// Each keyring entry's key id, by its public key: worked out once.
-const keyIds = new Map();
-
-async function keyIdOf(entry) {
-  if (!keyIds.has(entry.public_key)) keyIds.set(entry.public_key, toHex(await keyId(fromBase64(entry.public_key))));
-  return keyIds.get(entry.public_key);
-}
-
 // Every record this device opened that is not yet sealed to every current key of its own readers (a
 // device one of them enrolled since, whose key the trust key holder has signed in) is handed on to
 // those keys, and to this device's own, as a re-seal: the original envelope and its content key. Never
@@ -310,7 +302,7 @@ async function keyIdOf(entry) {
 async function resealToNewKeys() {
   const content = team.ctx.keyring && team.ctx.keyring.content;
   if (!content) return 0;
-  const ids = await Promise.all(content.recipients.map(keyIdOf));
+  const persons = await personByKey(content);
   const reached = new Map(); // record id -> every key id it has reached, as sealed and re-sealed
   for (const r of team.records.filter((x) => x.note && x.recipientKeyIds)) {
     const keys = reached.get(r.recordId) || new Set();
@@ -321,10 +313,10 @@ async function resealToNewKeys() {
   for (const record of team.records) {
     if (!record.note || record.failed || record.pending || record.reseal || !record.contentKey || team.resealed.has(record.recordId)) continue;
     const keys = reached.get(record.recordId);
-    const people = new Set(content.recipients.filter((r, i) => record.recipientKeyIds.includes(ids[i])).map((r) => r.person_id));
-    const missing = content.recipients.filter((r, i) => people.has(r.person_id) && !keys.has(ids[i]));
+    const people = peopleSealedTo(record.recipientKeyIds, persons);
+    const missing = content.recipients.filter((r) => people.has(r.person_id) && !keys.has(keyIds.get(r.public_key)));
     if (!missing.length) continue;
-    const own = content.recipients.filter((r, i) => ids[i] === team.key.keyId);
+    const own = content.recipients.filter((r) => keyIds.get(r.public_key) === team.key.keyId);
     const envelope = await envelopeOf(team.idb, record.envelopeEntry);
     const reseal = new TextEncoder().encode(JSON.stringify({
       v: 3, type: "reseal", refers_to: record.recordId, recorded_at: new Date(Date.now()).toISOString(),
@@ -387,10 +379,27 @@ async function showTrail() {
 async function samePeople(kase) {
   const content = team.ctx.keyring && team.ctx.keyring.content;
   if (!content) return [];
-  const sealedTo = new Set(kase.concern.recipientKeyIds || []);
-  const ids = await Promise.all(content.recipients.map(async (r) => toHex(await keyId(fromBase64(r.public_key)))));
-  const personIds = content.recipients.filter((r, i) => sealedTo.has(ids[i])).map((r) => r.person_id);
+  const personIds = [...peopleSealedTo(kase.concern.recipientKeyIds || [], await personByKey(content))];
   return routeRecipients(content, { kind: "people", personIds });
+}
+
+// Each keyring entry's key id, by its public key: worked out once.
+const keyIds = new Map();
+
+async function keyIdOf(entry) {
+  if (!keyIds.has(entry.public_key)) keyIds.set(entry.public_key, toHex(await keyId(fromBase64(entry.public_key))));
+  return keyIds.get(entry.public_key);
+}
+
+// The keyring's key ids, each to the person it belongs to.
+async function personByKey(content) {
+  const ids = await Promise.all(content.recipients.map(keyIdOf));
+  return new Map(content.recipients.map((r, i) => [ids[i], r.person_id]));
+}
+
+// The people of the keyring a record's envelope was sealed to, by its key ids.
+function peopleSealedTo(keyIdsHex, persons) {
+  return new Set(keyIdsHex.filter((k) => persons.has(k)).map((k) => persons.get(k)));
 }
 
 function stillNeeded(error) {
