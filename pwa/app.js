@@ -16,7 +16,7 @@ import { createDevice } from "./common/device.js";
 import { $ } from "./common/dom.js";
 import { createDrafts, isBlank, readFields, writeFields } from "./staff/drafts.js";
 import { EnrolError, codeFromHash, enrol } from "./common/enrol.js";
-import { seal } from "./common/envelope.js";
+import { sealKeepingKey } from "./common/envelope.js";
 import { createIdleLock } from "./common/idle.js";
 import { KeyringError, loadKeyring, refreshKeyring, routeRecipients } from "./common/keyring.js";
 import { LeaveError, forgetProfile, revokeOnServer, waitingFor } from "./common/leave.js";
@@ -32,7 +32,7 @@ import {
 import { listProfiles } from "./common/profiles.js";
 import { replayAll } from "./common/replay.js";
 import { registerWorker, requestBackgroundSync } from "./common/service-worker.js";
-import { pollStatus, sentCounts } from "./staff/status.js";
+import { pollStatus, receiptCheck, sentCounts } from "./staff/status.js";
 import { askToKeep, installed, sendsInBackground, storageKept, storageNotice } from "./common/storage.js";
 import { sealLocal } from "./common/vault.js";
 import { renderCalls, showUrgentCalls, staffCalls } from "./common/call-list.js";
@@ -417,7 +417,8 @@ function choosePin(app, profile) {
 
 // Seals `content` at once to `people` (keyring recipient entries) and queues the envelope, with the
 // author's own copy beside it (under their profile key: the content, and the people's ids, so that an
-// addendum can go to the same people). Plaintext never reaches IndexedDB. `who` is the person
+// addendum can go to the same people), and what recognises a reader's receipt for it (the content key
+// itself is forgotten here). Plaintext never reaches IndexedDB. `who` is the person
 // unlocked when Save was pressed ({profile, key}): a lock meanwhile does not stop their save.
 // Resolves with the new record's id.
 async function sealAndQueue(app, who, content, people, urgent, refersTo) {
@@ -427,7 +428,7 @@ async function sealAndQueue(app, who, content, people, urgent, refersTo) {
   const copy = await sealLocal(key, COPY, recordId, {
     content: JSON.parse(new TextDecoder().decode(content)), recipients, refersTo: refersTo || null,
   });
-  const envelope = await seal({
+  const { envelope, contentKey } = await sealKeepingKey({
     content,
     schoolId: profile.enrolment.school.id,
     recordId,
@@ -436,7 +437,8 @@ async function sealAndQueue(app, who, content, people, urgent, refersTo) {
     authorPublicKeyRaw: profile.device.publicKeyRaw,
     urgent,
   });
-  await enqueue(app.db, { recordId, envelope, profileId: profile.id, copy });
+  const check = await receiptCheck(contentKey, recordId);
+  await enqueue(app.db, { recordId, envelope, profileId: profile.id, copy, receiptCheck: check });
   requestBackgroundSync();
   return recordId;
 }

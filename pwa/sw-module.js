@@ -14,7 +14,7 @@
 // itself must change with every version of the app. It names the shell's version below, which must
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: 75e69a2a3296
+// Shell version: c460bc6c272a
 
 import "./sw.js";
 import { loadClock } from "./common/clock.js";

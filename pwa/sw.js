@@ -27,7 +27,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "75e69a2a3296";
+const VERSION = "c460bc6c272a";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",

@@ -262,6 +262,13 @@ def m007_views(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX views_seq ON views (seq, viewed_at)")
 
 
+@migrations()
+def m008_receipt_proofs(db: sqlite_utils.Database) -> None:
+    """Each receipt's proof that its reader opened the record (docs/envelope.md, "Receipts"), kept for
+    the author's device to check; receipts from before it have none, and prove nothing."""
+    db.execute("ALTER TABLE receipts ADD COLUMN proof BLOB")
+
+
 class Db:
     """The one connection, shared by the server's threads behind a lock (datasette's single writer).
 

@@ -12,7 +12,7 @@ from server.clock import iso
 from server.db import Db
 from server.devices import Device
 from server.errors import Refused
-from sync import envelope
+from sync import envelope, wire
 from sync.envelope import EnvelopeError
 
 
@@ -128,17 +128,18 @@ def seq_for_recipient(s, device: Device, record_id: uuid.UUID) -> int:
     return row[0]
 
 
-def record_receipts(db: Db, device: Device, record_ids: list[uuid.UUID], *,
+def record_receipts(db: Db, device: Device, receipts: list[wire.Receipt], *,
                     clock: Callable[[], float] = clock.now) -> None:
     """The device's person has opened these records. Only a recipient of each may say so. Opening
-    an urgent note acknowledges its alert, in the same transaction: the escalation stops."""
+    an urgent note acknowledges its alert, in the same transaction: the escalation stops. The proof
+    is kept for the author, unread: the server cannot check it (it has no content key)."""
     now = clock()
     with db.write() as s:
-        for rid in record_ids:
-            seq = seq_for_recipient(s, device, rid)
+        for receipt in receipts:
+            seq = seq_for_recipient(s, device, receipt.record_id)
             s.execute(
-                "INSERT OR IGNORE INTO receipts (seq, person_id, opened_at) VALUES (?, ?, ?)",
-                [seq, str(device.person_id), iso(now)],
+                "INSERT OR IGNORE INTO receipts (seq, person_id, opened_at, proof) VALUES (?, ?, ?, ?)",
+                [seq, str(device.person_id), iso(now), receipt.proof],
             )
             alerts.acknowledge(s, seq, device.key_id, now)
 
@@ -170,7 +171,7 @@ def _readable(s, seq: int) -> bool:
 
 def statuses(db: Db, device: Device, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple]:
     """For the author's own records: (received, opened, what became of its alert, whether a team
-    device can open it). Anything else reads as not received."""
+    device can open it, the receipts' proofs). Anything else reads as not received."""
     with db.read() as s:
         result = {}
         for rid in record_ids:
@@ -180,8 +181,11 @@ def statuses(db: Db, device: Device, record_ids: list[uuid.UUID]) -> dict[uuid.U
                 [str(rid), device.key_id],
             ).fetchone()
             if row is None:
-                result[rid] = (False, False, None, None)
+                result[rid] = (False, False, None, None, [])
             else:
                 opened = bool(row[1])
-                result[rid] = (True, opened, _alert_state(s, row[0]), opened or _readable(s, row[0]))
+                proofs = [p for (p,) in s.execute(
+                    "SELECT DISTINCT proof FROM receipts WHERE seq = ? AND proof IS NOT NULL", [row[0]]
+                )]
+                result[rid] = (True, opened, _alert_state(s, row[0]), opened or _readable(s, row[0]), proofs)
     return result

@@ -5,16 +5,19 @@ key and checks every keyring against it. The DSL's tools (and the tests) use it 
 from __future__ import annotations
 
 import email.utils
+import hashlib
+import hmac
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import httpx
 import msgspec
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from sync import codes, envelope, keyring, requests, wire
+from sync import codes, envelope, gaps, keyring, requests, wire
 from sync.ids import uuid7
 from sync.signing import public_bytes
 
@@ -27,6 +30,69 @@ class ApiError(Exception):
         self.detail = error.detail
 
 
+@dataclass(frozen=True)
+class Read:
+    """One pulled envelope as this client read it: opened, or refused with a code (an envelope error
+    code from docs/envelope.md, or wrong_school, conflict), never silently skipped."""
+
+    seq: int
+    record_id: uuid.UUID | None
+    opened: envelope.Opened | None = None
+    refused: str | None = None
+    # The device that signed it, as the server names it (the signature proves only the key).
+    signer: wire.DeviceKey | None = None
+    # The content names an author (author.person_id) other than the person the signing device was
+    # enrolled to: shown to the reader, as the browser does, never hidden.
+    author_mismatch: bool = False
+    # Urgent if the signed header or the content says so (docs/protocol.md, "Reading a record").
+    urgent: bool = False
+    # Its place in its signing device's sequence of records to this reader's key (docs/protocol.md,
+    # "Gaps"); None for a record that carries none.
+    number: int | None = None
+
+
+def gaps_in(reads: Iterable[Read]) -> list[gaps.Gap]:
+    """The records missing from what read_all found, by signing device (docs/protocol.md, "Gaps")."""
+    return gaps.find(
+        gaps.Numbered(r.opened.header.author_key_id, r.number, r.record_id)
+        for r in reads if r.opened is not None and r.number is not None
+    )
+
+
+@dataclass(frozen=True)
+class Status:
+    """What became of a record this client sealed (docs/protocol.md, "Receipts and status")."""
+
+    record_id: uuid.UUID
+    received: bool
+    # Only on proof: a receipt made with the record's content key. The server's own word is below.
+    opened: bool
+    server_says_opened: bool
+    alert: str | None = None
+    readable: bool | None = None
+
+
+class _Named(msgspec.Struct):
+    """What a reader compares with the envelope: the author a record names, whether it is urgent, its
+    sequence numbers."""
+
+    author: dict | None = None
+    urgent: bool = False
+    sequence: dict[str, int] = {}
+
+
+def _named(content: bytes) -> _Named:
+    try:
+        return msgspec.json.decode(content, type=_Named)
+    except msgspec.DecodeError:  # content that is not a Lantern record names no one
+        return _Named()
+
+
+def receipt_check(proof: bytes) -> bytes:
+    """What an author keeps to recognise a reader's receipt: a hash, so that what it stores proves nothing."""
+    return hashlib.sha256(proof).digest()
+
+
 class Client:
     def __init__(self, base_url: str, device: ec.EllipticCurvePrivateKey | None = None, *, timeout: float = 10.0) -> None:
         self._http = httpx.Client(base_url=base_url, timeout=timeout)
@@ -36,6 +102,10 @@ class Client:
         self.school_id: uuid.UUID | None = None
         self.trust_public_key: bytes | None = None
         self.accepted_keyring: keyring.SignedKeyring | None = None
+        # For each record this client sealed: receipt_check of its receipt proof.
+        self.receipt_checks: dict[uuid.UUID, bytes] = {}
+        # How many records this device has sealed to each recipient key id (docs/protocol.md, "Gaps").
+        self.sequences: dict[bytes, int] = {}
 
     def close(self) -> None:
         self._http.close()
@@ -147,12 +217,30 @@ class Client:
     # Envelopes
 
     def seal(self, content: bytes, *, urgent: bool = False, record_id: uuid.UUID | None = None) -> bytes:
-        """Seals a concern to the DSL and deputies of the accepted keyring, signed by this device."""
+        """Seals a concern to the DSL and deputies of the accepted keyring, signed by this device, and
+        keeps what recognises its receipt."""
         team = [envelope.public_key_from_bytes(r.public_key) for r in keyring.concern_recipients(self.accepted_payload())]
-        return envelope.seal(
-            content, school_id=self.school_id, record_id=record_id or uuid7(), recipients=team,
+        record_id = record_id or uuid7()
+        data, content_key = envelope.seal_keeping_key(
+            self._numbered(content, team), school_id=self.school_id, record_id=record_id, recipients=team,
             author=self.device, urgent=urgent,
         )
+        self.receipt_checks[record_id] = receipt_check(envelope.receipt_proof(content_key, record_id))
+        return data
+
+    def _numbered(self, content: bytes, recipients: list[ec.EllipticCurvePublicKey]) -> bytes:
+        """A record (a JSON object) with its sequence numbers added, as the app adds them; other
+        content (the tests' plain bytes) as it is."""
+        try:
+            record = msgspec.json.decode(content)
+        except msgspec.DecodeError:
+            return content
+        if not isinstance(record, dict):
+            return content
+        ids = [envelope.key_id(pk) for pk in recipients]
+        for kid in ids:
+            self.sequences[kid] = self.sequences.get(kid, 0) + 1
+        return msgspec.json.encode(record | {"sequence": {kid.hex(): self.sequences[kid] for kid in ids}})
 
     def push(self, envelopes: list[bytes]) -> wire.PushResponse:
         return self._send("POST", "/api/v1/envelopes", wire.PushResponse, wire.PushRequest(envelopes=envelopes), signed=True)
@@ -180,19 +268,78 @@ class Client:
     def device_key(self, key_id: bytes) -> bytes:
         return self.lookup_device(key_id).public_key
 
-    def open_all(self, recipient: ec.EllipticCurvePrivateKey) -> Iterator[envelope.Opened]:
-        """Pulls every envelope for this device's person and opens each, checking its author's signature."""
-        for pulled in self.pull_all():
+    def read_all(self, recipient: ec.EllipticCurvePrivateKey, after: int = 0) -> list[Read]:
+        """Pulls every envelope for this device's person and reads each on its own, with every check the
+        browser makes (docs/protocol.md, "Reading a record"): the author's signature, this school, one
+        record once. A bad envelope is reported as refused and the rest still open."""
+        signers: dict[bytes, wire.DeviceKey | None] = {}
+        seen: dict[uuid.UUID, bytes] = {}
+        reads = (self._read(pulled, recipient, signers, seen) for pulled in self.pull_all(after))
+        return [r for r in reads if r is not None]
+
+    def _read(self, pulled: wire.PulledEnvelope, recipient, signers, seen) -> Read | None:
+        try:
             header = envelope.parse(pulled.data)
-            author = envelope.public_key_from_bytes(self.device_key(header.author_key_id))
-            yield envelope.open(pulled.data, recipient=recipient, author=author)
+        except envelope.EnvelopeError as error:
+            return Read(pulled.seq, None, refused=error.code)
+        digest = hashlib.sha256(pulled.data).digest()
+        if header.record_id in seen:
+            # The same bytes again are one record (a replay: nothing to show); other bytes are a conflict.
+            return None if seen[header.record_id] == digest else Read(pulled.seq, header.record_id, refused="conflict")
+        if header.author_key_id not in signers:
+            try:
+                signers[header.author_key_id] = self.lookup_device(header.author_key_id)
+            except ApiError as error:
+                if error.status != 404:
+                    raise
+                signers[header.author_key_id] = None
+        signer = signers[header.author_key_id]
+        if signer is None:
+            return Read(pulled.seq, header.record_id, refused="unknown_author")
+        try:
+            opened = envelope.open(pulled.data, recipient=recipient, author=envelope.public_key_from_bytes(signer.public_key))
+        except envelope.EnvelopeError as error:
+            return Read(pulled.seq, header.record_id, refused=error.code, signer=signer)
+        except ValueError:  # the server named a key that is not a P-256 point (docs/envelope.md, "Opening")
+            return Read(pulled.seq, header.record_id, refused="bad_signature", signer=signer)
+        if opened.header.school_id != self.school_id:
+            return Read(pulled.seq, header.record_id, refused="wrong_school", signer=signer)
+        seen[header.record_id] = digest
+        named = _named(opened.content)
+        person = (named.author or {}).get("person_id")
+        return Read(
+            pulled.seq, header.record_id, opened=opened, signer=signer,
+            author_mismatch=person is not None and str(person).lower() != str(signer.person_id),
+            urgent=opened.header.urgent or named.urgent is True,
+            number=named.sequence.get(envelope.key_id(recipient.public_key()).hex()),
+        )
 
-    def receipts(self, record_ids: list[uuid.UUID]) -> wire.Receipted:
-        return self._send("POST", "/api/v1/receipts", wire.Receipted, wire.RecordsRequest(record_ids=record_ids), signed=True)
+    def open_all(self, recipient: ec.EllipticCurvePrivateKey) -> Iterator[envelope.Opened]:
+        """The records of read_all that opened, in order."""
+        return (r.opened for r in self.read_all(recipient) if r.opened is not None)
 
-    def status(self, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, wire.RecordStatus]:
+    def receipts(self, receipts: list[wire.Receipt]) -> wire.Receipted:
+        return self._send("POST", "/api/v1/receipts", wire.Receipted, wire.ReceiptsRequest(receipts=receipts), signed=True)
+
+    def acknowledge(self, opened: Iterable[envelope.Opened]) -> wire.Receipted:
+        """Says this device's person opened these records, each with the proof its author checks."""
+        return self.receipts([
+            wire.Receipt(record_id=o.header.record_id, proof=envelope.receipt_proof(o.content_key, o.header.record_id))
+            for o in opened
+        ])
+
+    def status(self, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, Status]:
+        """What became of records this client sealed: `opened` only where a receipt proves it."""
         answer = self._send("POST", "/api/v1/status", wire.StatusResponse, wire.RecordsRequest(record_ids=record_ids), signed=True)
-        return {s.record_id: s for s in answer.statuses}
+        return {s.record_id: self._status(s) for s in answer.statuses}
+
+    def _status(self, said: wire.RecordStatus) -> Status:
+        check = self.receipt_checks.get(said.record_id)
+        proven = check is not None and any(hmac.compare_digest(receipt_check(p), check) for p in said.proofs)
+        return Status(
+            said.record_id, received=said.received, opened=proven, server_says_opened=said.opened,
+            alert=said.alert, readable=said.readable,
+        )
 
     # Urgent alerts
 

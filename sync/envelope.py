@@ -1,6 +1,7 @@
 """The Lantern envelope, version 1 (docs/envelope.md is the spec).
 
-A tiny public API: `seal`, `open`, `verify`, `parse`, `key_id`. Every failure is an
+A tiny public API: `seal`, `open`, `verify`, `parse`, `key_id`, and `receipt_proof` (what a reader
+sends to show it opened an envelope). Every failure is an
 `EnvelopeError` whose `code` is one of the spec's error codes, checked in the spec's order.
 """
 
@@ -12,9 +13,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives import hashes, hpke
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from sync import signing
 from sync.signing import P256_ORDER, SIGNATURE_LEN, key_id, public_bytes, public_key_from_bytes  # noqa: F401 - re-exported
@@ -32,6 +34,7 @@ MAX_ENVELOPE = FIXED_LEN + STANZA_LEN * MAX_RECIPIENTS + 4 + MAX_BUCKET + TAG_LE
 
 WRAP_LABEL = b"lantern-envelope-v1/wrap"
 SIGNATURE_LABEL = b"lantern-envelope-v1/signature"
+RECEIPT_LABEL = b"lantern-envelope-v1/receipt"
 ZERO_NONCE = bytes(12)
 
 _SUITE = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
@@ -83,6 +86,7 @@ class Header:
 class Opened:
     header: Header
     content: bytes
+    content_key: bytes  # for the reader's receipt (receipt_proof) and for a re-seal, nothing else
 
 
 def bucket(content_length: int) -> int:
@@ -112,7 +116,12 @@ def _sign(author: ec.EllipticCurvePrivateKey, signed: bytes) -> bytes:
     return signing.sign(author, SIGNATURE_LABEL, signed)
 
 
-def seal(
+def seal(content: bytes, **kwargs) -> bytes:
+    """The envelope alone: what every sealer but a note's author needs (see seal_keeping_key)."""
+    return seal_keeping_key(content, **kwargs)[0]
+
+
+def seal_keeping_key(
     content: bytes,
     *,
     school_id: uuid.UUID,
@@ -120,7 +129,9 @@ def seal(
     recipients: Sequence[ec.EllipticCurvePublicKey],
     author: ec.EllipticCurvePrivateKey,
     urgent: bool = False,
-) -> bytes:
+) -> tuple[bytes, bytes]:
+    """The envelope and its content key, which the author keeps only to check a reader's receipt
+    (receipt_proof) and MUST NOT use to encrypt anything else."""
     if record_id.version != 7:
         raise ValueError("record_id must be a UUIDv7")
     by_id = sorted((key_id(pk), pk) for pk in recipients) if recipients else []
@@ -144,7 +155,15 @@ def seal(
         + (len(padded) + TAG_LEN).to_bytes(4, "big")
     )
     ciphertext = AESGCM(content_key).encrypt(ZERO_NONCE, padded, header)
-    return header + ciphertext + _sign(author, header + ciphertext)
+    return header + ciphertext + _sign(author, header + ciphertext), content_key
+
+
+def receipt_proof(content_key: bytes, record_id: uuid.UUID) -> bytes:
+    """What a reader sends to say it opened the envelope (docs/envelope.md, "Receipts"): only someone
+    who holds the content key (a recipient who unwrapped it, or the author) can make it, so a server
+    that relays it cannot forge one."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=RECEIPT_LABEL + record_id.bytes)
+    return hkdf.derive(content_key)
 
 
 def parse(data: bytes) -> Header:
@@ -220,7 +239,7 @@ def open(  # noqa: A001 - the spec's name; shadowing the builtin inside this mod
         )
     except Exception as exc:  # cryptography raises InvalidTag or ValueError on a bad enc
         raise EnvelopeError("unwrap_failed") from exc
-    return Opened(header=header, content=_decrypt(data, header, content_key))
+    return Opened(header=header, content=_decrypt(data, header, content_key), content_key=content_key)
 
 
 def _decrypt(data: bytes, header: Header, content_key: bytes) -> bytes:
@@ -238,4 +257,4 @@ def open_with_key(data: bytes, content_key: bytes, *, author: ec.EllipticCurvePu
     docs/envelope.md, "Opening with a content key"): every check but the unwrapping, so the author's
     signature still vouches for every byte, and a wrong key fails as decrypt_failed."""
     header = verify(data, author)
-    return Opened(header=header, content=_decrypt(data, header, content_key))
+    return Opened(header=header, content=_decrypt(data, header, content_key), content_key=content_key)

@@ -72,10 +72,17 @@ class Author(msgspec.Struct, kw_only=True, frozen=True):
     name: str = ""
 
 
+KeyIdHex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+
+
 class Content(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
     v: Annotated[int, msgspec.Meta(ge=1)]
     recorded_at: str
     author: Author | None = None  # absent in notes from staff apps before profiles
+    # For each recipient key id (hex) the envelope is sealed to: this is the nth record the signing
+    # device has sealed to that key, from 1 (docs/protocol.md, "Gaps"). A reader finds a record the
+    # server dropped as a number it never received. Absent from records written before it.
+    sequence: dict[KeyIdHex, Annotated[int, msgspec.Meta(ge=1)]] = msgspec.field(default_factory=dict)
 
 
 class Concern(Content, tag="concern"):

@@ -201,6 +201,17 @@ class RecordsRequest(Strict):
     record_ids: RecordIds
 
 
+class Receipt(Strict):
+    record_id: uuid.UUID
+    # receipt_proof(content key, record id) (docs/envelope.md, "Receipts"): what shows the author that a
+    # reader opened the record; the server keeps it and hands it back, and cannot make one.
+    proof: Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
+
+
+class ReceiptsRequest(Strict):
+    receipts: Annotated[list[Receipt], msgspec.Meta(min_length=1, max_length=MAX_BATCH)]
+
+
 class Receipted(Strict):
     recorded: int
 
@@ -218,6 +229,9 @@ class RecordStatus(Strict):
     # already. False for a note sealed only to the demo school's keys on the server's disk, as when a
     # note is saved before the demo DSL has enrolled. Null when not received.
     readable: bool | None = None
+    # Every distinct receipt proof a reader posted. `opened` is only the server's word; an author's
+    # device says "opened" only when one of these is receipt_proof of the note's own content key.
+    proofs: list[bytes] = []
 
 
 class StatusResponse(Strict):

@@ -134,6 +134,15 @@ def stop_server(server: RunningServer) -> None:
 
 
 @pytest.fixture
+def hostile(server):
+    """A hostile server: tests/hostile/proxy.py in front of the real one, honest until told to lie."""
+    from tests.hostile.proxy import HostileProxy
+
+    with HostileProxy(server.url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
 def server(tmp_path: Path):
     running = start_server(tmp_path / "data")
     yield running

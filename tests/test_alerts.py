@@ -16,7 +16,7 @@ from server.alert_worker import InlineSender
 from server.db import Db, open_database
 from server.devices import Device
 from server.errors import Refused
-from sync import envelope, keyfiles, keyring, requests
+from sync import envelope, keyfiles, keyring, requests, wire
 from sync.ids import uuid7
 from sync.signing import public_bytes
 from tests.conftest import free_port
@@ -140,6 +140,14 @@ def kinds(school: School, alert_id: str) -> list[str]:
     return [e[0] for e in events(school, alert_id)]
 
 
+# The server keeps a receipt's proof unread (it has no content key to check it with): any 32 bytes do here.
+PROOF = bytes(range(32))
+
+
+def receipt(record_id: uuid.UUID) -> wire.Receipt:
+    return wire.Receipt(record_id=record_id, proof=PROOF)
+
+
 def test_an_urgent_note_pushes_its_readers_with_ids_only(school, service, sender, clock):
     data = school.seal("dsl", "deputy_dsl")
     alert_id = push(school, data, sender, clock)
@@ -189,8 +197,8 @@ def test_escalation_repeats_widens_to_the_headteacher_and_stops_when_opened(scho
 
     # The deputy opens the note: its receipt acknowledges the alert, and the author sees "opened".
     record_id = envelope.parse(data).record_id
-    envelopes.record_receipts(school.db, school.team["deputy_dsl"].device, [record_id], clock=clock)
-    assert envelopes.statuses(school.db, school.staff.device, [record_id])[record_id] == (True, True, "delivered", True)
+    envelopes.record_receipts(school.db, school.team["deputy_dsl"].device, [receipt(record_id)], clock=clock)
+    assert envelopes.statuses(school.db, school.staff.device, [record_id])[record_id] == (True, True, "delivered", True, [PROOF])
     for _ in range(30):  # an hour of ticks later, nothing more
         clock.advance(120)
         alerts.run_due(school.db, sender, clock())
@@ -210,7 +218,7 @@ def test_escalation_repeats_widens_to_the_headteacher_and_stops_when_opened(scho
     assert acknowledged[0][5] == start + 600
     assert trail[-1][0] == "acknowledged"
     # A second receipt (the DSL opens it too) changes nothing in the trail.
-    envelopes.record_receipts(school.db, school.team["dsl"].device, [record_id], clock=clock)
+    envelopes.record_receipts(school.db, school.team["dsl"].device, [receipt(record_id)], clock=clock)
     assert events(school, alert_id) == trail
 
 
@@ -325,7 +333,7 @@ def test_an_acknowledgement_cancels_pending_retries(school, service, sender, clo
     service.answer(dsl.sub, 500)
     data = school.seal("dsl", "deputy_dsl")
     alert_id = push(school, data, sender, clock)
-    envelopes.record_receipts(school.db, school.team["deputy_dsl"].device, [envelope.parse(data).record_id], clock=clock)
+    envelopes.record_receipts(school.db, school.team["deputy_dsl"].device, [receipt(envelope.parse(data).record_id)], clock=clock)
     clock.advance(60)
     alerts.run_due(school.db, sender, clock())
     assert len(service.received(dsl.sub)) == 1
@@ -484,6 +492,6 @@ def test_a_concern_sealed_before_the_dsl_s_newest_key_still_widens(school, servi
     with school.db.read() as s:
         assert s.execute("SELECT widen FROM alerts WHERE id = ?", [allegation]).fetchone() == (0,)
     # The DSL's device with the newest key opens it all the same: its person is a recipient.
-    envelopes.record_receipts(school.db, dsl.device, [envelope.parse(data).record_id], clock=clock)
+    envelopes.record_receipts(school.db, dsl.device, [receipt(envelope.parse(data).record_id)], clock=clock)
     with school.db.read() as s:
         assert s.execute("SELECT acknowledged_by FROM alerts WHERE id = ?", [alert_id]).fetchone() == (dsl.device.key_id,)

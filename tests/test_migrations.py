@@ -226,10 +226,17 @@ def seed_m006_reminders(db: sqlite_utils.Database, data_dir: Path, ctx: dict) ->
                    [rid, str(ctx["other_school"]), str(ctx["dsl"]), 1736933400.0, sent])
 
 
+def seed_m007_views(db: sqlite_utils.Database, data_dir: Path, ctx: dict) -> None:
+    """The DSL's phone opened the urgent note: one line of its view trail."""
+    (seq,) = db.execute("SELECT seq FROM envelopes WHERE school_id = ? AND urgent = 1", [str(ctx["other_school"])]).fetchone()
+    db.execute("INSERT INTO views (seq, school_id, person_id, device_key_id, viewed_at) VALUES (?, ?, ?, ?, ?)",
+               [seq, str(ctx["other_school"]), str(ctx["dsl"]), ctx["dsl_phone"], 1736933430.0])
+
+
 # Rows as each version's schema allowed them, written just after that migration ran.
 SEED_ROWS = {f.__name__.removeprefix("seed_"): f for f in (
     seed_m001_foundation, seed_m002_people_enrolment_keyring, seed_m003_alerts, seed_m004_recipient_keys,
-    seed_m005_roster, seed_m006_reminders,
+    seed_m005_roster, seed_m006_reminders, seed_m007_views,
 )}
 
 

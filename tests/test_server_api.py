@@ -10,7 +10,7 @@ import pytest
 
 from server import keyrings, schools
 from sync import envelope, keyfiles, keyring, wire
-from sync.client import ApiError
+from sync.client import ApiError, Status
 from sync.ids import uuid7
 from sync.signing import public_bytes
 
@@ -129,17 +129,19 @@ def test_the_author_learns_received_then_opened_and_nothing_more(server):
     note = staff.seal(b"a note")
     record_id = envelope.parse(note).record_id
     unknown = uuid7()
-    assert staff.status([record_id])[record_id] == wire.RecordStatus(record_id, received=False, opened=False)
+    assert staff.status([record_id])[record_id] == Status(record_id, received=False, opened=False, server_says_opened=False)
     staff.push([note])
     # Sealed only to the demo school's keys on the server's disk: no team device can open it yet.
-    assert staff.status([record_id])[record_id] == wire.RecordStatus(record_id, received=True, opened=False, readable=False)
+    assert staff.status([record_id])[record_id] == Status(
+        record_id, received=True, opened=False, server_says_opened=False, readable=False,
+    )
     with pytest.raises(ApiError) as raised:
-        staff.receipts([record_id])  # the author is not a recipient
+        staff.receipts([wire.Receipt(record_id=record_id, proof=bytes(32))])  # the author is not a recipient
     assert (raised.value.status, raised.value.code) == (403, "not_a_recipient")
-    dsl.receipts([record_id])
+    dsl.acknowledge(dsl.open_all(server.demo_key("dsl")))
     assert staff.status([record_id, unknown]) == {
-        record_id: wire.RecordStatus(record_id, received=True, opened=True, readable=True),
-        unknown: wire.RecordStatus(unknown, received=False, opened=False),
+        record_id: Status(record_id, received=True, opened=True, server_says_opened=True, readable=True),
+        unknown: Status(unknown, received=False, opened=False, server_says_opened=False),
     }
     # Another device cannot learn about this author's notes.
     other = server.enrolled("staff")
@@ -197,7 +199,8 @@ SIGNED_BAD_REQUESTS = [
     ("GET", "/api/v1/envelopes?after=-1", b"", 400, "invalid_request"),
     ("GET", "/api/v1/devices/zz", b"", 400, "invalid_request"),
     ("POST", "/api/v1/status", b'{"record_ids": ["not-a-uuid"]}', 400, "invalid_request"),
-    ("POST", "/api/v1/receipts", b'{"record_ids": []}', 400, "invalid_request"),
+    ("POST", "/api/v1/receipts", b'{"receipts": []}', 400, "invalid_request"),
+    ("POST", "/api/v1/receipts", b'{"receipts": [{"record_id": "01890a5d-ac96-774b-bcce-b302099a8057", "proof": "AAAA"}]}', 400, "invalid_request"),
 ]
 
 

@@ -27,6 +27,7 @@ const MAX_ENVELOPE_LENGTH =
 
 const WRAP_LABEL = ascii("lantern-envelope-v1/wrap");
 const SIGNATURE_LABEL = ascii("lantern-envelope-v1/signature");
+const RECEIPT_LABEL = ascii("lantern-envelope-v1/receipt");
 const ZERO_NONCE = new Uint8Array(12);
 const ECDSA = { name: "ECDSA", namedCurve: "P-256" };
 const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" };
@@ -83,7 +84,14 @@ function isUuidV7(bytes) {
 
 // --- Sealing
 
-export async function seal({
+// The envelope alone: what every sealer but a note's author needs (see sealKeepingKey).
+export async function seal(fields) {
+  return (await sealKeepingKey(fields)).envelope;
+}
+
+// The envelope and its content key, which the author keeps only to check a reader's receipt
+// (receiptProof) and must never use to encrypt anything else.
+export async function sealKeepingKey({
   content, schoolId, recordId, recipients, authorPrivateKey, authorPublicKeyRaw, urgent = false,
 }) {
   if (recipients.length < 1 || recipients.length > MAX_RECIPIENTS) {
@@ -123,7 +131,16 @@ export async function seal({
   const signature = new Uint8Array(await subtle.sign(
     ECDSA_SHA256, authorPrivateKey, concat(SIGNATURE_LABEL, header, ciphertext),
   ));
-  return concat(header, ciphertext, signature);
+  return { envelope: concat(header, ciphertext, signature), contentKey };
+}
+
+// What a reader sends to say it opened the envelope (docs/envelope.md, "Receipts"): only someone who
+// holds the content key (a recipient who unwrapped it, or the author) can make it, so a server that
+// relays it cannot forge one. HKDF-SHA256 with an empty salt, as sync/envelope.py's receipt_proof.
+export async function receiptProof(contentKey, recordId) {
+  const key = await subtle.importKey("raw", contentKey, "HKDF", false, ["deriveBits"]);
+  const info = concat(RECEIPT_LABEL, uuidToBytes(recordId));
+  return new Uint8Array(await subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info }, key, 256));
 }
 
 // --- Opening: checks 1-4 (framing), 5-6 (author), 7-10 (recipient), in that order.

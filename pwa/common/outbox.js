@@ -13,9 +13,10 @@ import { getAll, requestValue, transaction } from "./db.js";
 // queued, kept for its author and no longer a draft, or, if anything failed, none of these.
 // Beside the envelope the outbox keeps only what replay needs, and when it was saved (the record
 // id, a UUIDv7, says that anyway); whom it was sealed to and what it adds to are in the copy.
-export function enqueue(db, { recordId, envelope, profileId, copy }) {
+// `receiptCheck` recognises a reader's receipt (pwa/staff/status.js) and proves nothing by itself.
+export function enqueue(db, { recordId, envelope, profileId, copy, receiptCheck }) {
   return transaction(db, ["outbox", "copies", "drafts"], "readwrite", (s) => {
-    s.outbox.add({ recordId, envelope, profileId, savedAt: new Date().toISOString() });
+    s.outbox.add({ recordId, envelope, profileId, receiptCheck, savedAt: new Date().toISOString() });
     s.copies.put({ recordId, profileId, iv: copy.iv, data: copy.data });
     s.drafts.delete(profileId);
   });
@@ -38,7 +39,7 @@ function acknowledge(db, item, seq) {
     s.sent.put({
       recordId: item.recordId, profileId: item.profileId, savedAt: item.savedAt, seq,
       receivedAt: new Date().toISOString(), received: true, opened: false,
-      recipients: item.recipients || null, refersTo: item.refersTo || null,
+      recipients: item.recipients || null, refersTo: item.refersTo || null, receiptCheck: item.receiptCheck || null,
     });
   });
 }

@@ -56,7 +56,8 @@ const WHERE = {
   waiting: "Saved on this device, waiting to be sent",
   refused: "Kept on this device: the server refused it. Tell your DSL",
   sent: "Sent",
-  received: "Received by the server",
+  // The team has not proved it opened it (pwa/staff/status.js): the server's word is not enough.
+  received: "Received by the server, not yet confirmed by the team",
   // Sealed only to keys no team device holds (the demo school's, before its DSL enrolled): see protocol.md, "Receipts and status".
   unreadable: "Received by the server, but no device of the safeguarding team can open it yet. Tell your DSL in person",
   opened: "Opened by the safeguarding team",

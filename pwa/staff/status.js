@@ -1,19 +1,53 @@
 // What became of the notes this device sent (docs/protocol.md, "Receipts and status"): the
 // server tells the author only whether each note is stored and whether the team has opened it,
 // which is what a member of staff needs to stop worrying, and nothing about who or what was decided.
+// "Opened" is believed only on proof: a reader's receipt made with the note's own content key, which
+// the server never has; the server's word alone leaves a note "received by the server".
 
 import { signedFetch } from "../common/api.js";
+import { fromBase64, toBase64 } from "../common/bytes.js";
 import { getAllBy, requestValue, transaction } from "../common/db.js";
+import { receiptProof } from "../common/envelope.js";
+
+async function sha256(bytes) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+// What the author keeps, in place of the content key, to recognise a reader's receipt: the hash of
+// the proof (docs/envelope.md, "Receipts"), base64. It proves nothing to whoever reads it.
+export async function receiptCheck(contentKey, recordId) {
+  return toBase64(await sha256(await receiptProof(contentKey, recordId)));
+}
+
+async function proven(item, proofs) {
+  if (!item.receiptCheck || !Array.isArray(proofs)) return false;
+  for (const proof of proofs) {
+    try {
+      if (toBase64(await sha256(fromBase64(proof))) === item.receiptCheck) return true;
+    } catch {
+      // not base64: proves nothing
+    }
+  }
+  return false;
+}
 
 const BATCH = 100; // the most record ids one status request may carry
 
-function record(db, statuses) {
+// `items` are the sent entries asked about, by record id. The proofs are checked first: the crypto
+// must not run inside the IndexedDB transaction, which would commit while it waited.
+async function record(db, items, statuses) {
+  const opened = new Map();
+  for (const status of statuses) {
+    const item = items.get(status.record_id);
+    if (item) opened.set(status.record_id, await proven(item, status.proofs));
+  }
   return transaction(db, "sent", "readwrite", async (s) => {
     for (const status of statuses) {
+      if (!opened.has(status.record_id)) continue;
       const item = await requestValue(s.sent.get(status.record_id));
       if (item) {
         s.sent.put(Object.assign(item, {
-          received: status.received === true, opened: status.opened === true,
+          received: status.received === true, opened: opened.get(status.record_id),
           // An urgent note's alert: "delivered", "sending" or "unreached" (docs/protocol.md, "Receipts and status").
           alert: ["delivered", "sending", "unreached"].indexOf(status.alert) !== -1 ? status.alert : null,
           readable: typeof status.readable === "boolean" ? status.readable : null,
@@ -30,10 +64,10 @@ export async function pollStatus(db, profile) {
   const device = profile.device;
   const unopened = (await getAllBy(db, "sent", "profileId", profile.id)).filter((item) => !item.opened);
   for (let i = 0; i < unopened.length; i += BATCH) {
-    const recordIds = unopened.slice(i, i + BATCH).map((item) => item.recordId);
-    const answer = await signedFetch(device, "POST", "/api/v1/status", { record_ids: recordIds });
+    const batch = new Map(unopened.slice(i, i + BATCH).map((item) => [item.recordId, item]));
+    const answer = await signedFetch(device, "POST", "/api/v1/status", { record_ids: [...batch.keys()] });
     if (answer.status !== 200 || !answer.body || !Array.isArray(answer.body.statuses)) return;
-    await record(db, answer.body.statuses);
+    await record(db, batch, answer.body.statuses);
   }
 }
 

@@ -13,7 +13,7 @@
 import { OfflineError, errorCode, signedFetch } from "../common/api.js";
 import { fromBase64, toBase64, toHex } from "../common/bytes.js";
 import { requestValue, transaction } from "../common/db.js";
-import { EnvelopeError, open, openWithKey, parse } from "../common/envelope.js";
+import { EnvelopeError, open, openWithKey, parse, receiptProof } from "../common/envelope.js";
 import { readNote } from "../common/note-reader.js";
 import { openLocal, sealLocal } from "../common/vault.js";
 
@@ -258,11 +258,14 @@ export function forgetOwner(idb, owner) {
   });
 }
 
-// Marks an entry opened on this device, with its receipt still to send.
-export function markOpened(idb, entry) {
+// Marks a record opened on this device, with its receipt still to send: `record` as openedRecords
+// gives it. The receipt's proof is made now, from the content key, which the entry does not keep; it
+// is for the record itself, which for a re-seal is the original note, not the envelope that carried it.
+export async function markOpened(idb, record) {
+  const receipt = { record_id: record.recordId, proof: toBase64(await receiptProof(fromBase64(record.contentKey), record.recordId)) };
   return transaction(idb, "envelopes", "readwrite", async (s) => {
-    const held = await requestValue(s.envelopes.get(entry.id));
-    if (held && !held.opened) s.envelopes.put(Object.assign(held, { opened: true, receiptSent: false }));
+    const held = await requestValue(s.envelopes.get(record.entryId));
+    if (held && !held.opened) s.envelopes.put(Object.assign(held, { opened: true, receiptSent: false, receipt }));
   });
 }
 
@@ -270,11 +273,11 @@ export function markOpened(idb, entry) {
 // server has answered 200. Resolves with how many were sent; throws OfflineError with no network, so
 // they go at the next sync.
 export async function sendReceipts(idb, device) {
-  const owed = (await listInbox(idb, device.keyId)).filter((e) => e.opened && !e.receiptSent && !e.broken);
+  const owed = (await listInbox(idb, device.keyId)).filter((e) => e.opened && !e.receiptSent && !e.broken && e.receipt);
   let sent = 0;
   for (let i = 0; i < owed.length; i += RECEIPT_BATCH) {
     const batch = owed.slice(i, i + RECEIPT_BATCH);
-    const answer = await signedFetch(device, "POST", "/api/v1/receipts", { record_ids: batch.map((e) => e.recordId) });
+    const answer = await signedFetch(device, "POST", "/api/v1/receipts", { receipts: batch.map((e) => e.receipt) });
     if (answer.status !== 200) return sent; // kept owed: a refusal is reported by the next try's caller
     await transaction(idb, "envelopes", "readwrite", async (s) => {
       for (const entry of batch) {
@@ -344,7 +347,8 @@ function recordOf(entry, opened) {
   if (entry.broken || entry.failed) return { ...base, note: null, failed: entry.broken || entry.failed, urgent: false };
   return {
     ...base, recordId: opened.recordId || entry.recordId, note: opened.note, signer: opened.signer,
-    urgent: opened.urgent === true, failed: null, recipientKeyIds: opened.recipientKeyIds || entry.recipientKeyIds,
+    // Urgent if the signed header or the content says so (docs/protocol.md, "Reading a record").
+    urgent: opened.urgent === true || Boolean(opened.note && opened.note.urgent === true), failed: null, recipientKeyIds: opened.recipientKeyIds || entry.recipientKeyIds,
     contentKey: opened.contentKey || null, reseal: opened.reseal === true, envelopeEntry: entry.id,
   };
 }

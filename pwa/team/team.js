@@ -227,7 +227,7 @@ async function openNote(recordId) {
   }
   team.viewing = kase.id;
   const unopened = [kase.concern, ...kase.items].filter((r) => r && !r.pending && !r.opened);
-  for (const record of unopened) await markOpened(team.idb, { id: record.entryId });
+  for (const record of unopened) await markOpened(team.idb, record);
   if (unopened.length) await refreshCases();
   if (team.viewing !== kase.id) return;
   drawCase(team.cases.find((k) => k.id === kase.id) || kase);

@@ -11,7 +11,7 @@ from server.errors import error_responses
 from server.routes import SIGNED, DbDep, DeviceDep
 from sync.wire import (
     MAX_PAGE, PulledEnvelope, PullResponse, PushRequest, PushResponse, PushResult, Receipted,
-    RecordsRequest, RecordStatus, StatusResponse,
+    ReceiptsRequest, RecordsRequest, RecordStatus, StatusResponse,
 )
 
 
@@ -65,10 +65,11 @@ def pull(
     security=SIGNED,
     responses=error_responses(400, 401, 403, 429),
 )
-def receipts(db: DbDep, device: DeviceDep, data: JSONBody[RecordsRequest]) -> Receipted:
-    """This device's person has opened these records (each must be addressed to them)."""
-    envelopes.record_receipts(db, device, data.record_ids)
-    return Receipted(recorded=len(data.record_ids))
+def receipts(db: DbDep, device: DeviceDep, data: JSONBody[ReceiptsRequest]) -> Receipted:
+    """This device's person has opened these records (each must be addressed to them), with each
+    one's proof for its author."""
+    envelopes.record_receipts(db, device, data.receipts)
+    return Receipted(recorded=len(data.receipts))
 
 
 @post(
@@ -83,5 +84,8 @@ def status(db: DbDep, device: DeviceDep, data: JSONBody[RecordsRequest]) -> Stat
     """For this device's own records: received by the server, opened by the safeguarding team."""
     found = envelopes.statuses(db, device, data.record_ids)
     return StatusResponse(
-        statuses=[RecordStatus(record_id=rid, received=r, opened=o, alert=a, readable=k) for rid, (r, o, a, k) in found.items()]
+        statuses=[
+            RecordStatus(record_id=rid, received=r, opened=o, alert=a, readable=k, proofs=p)
+            for rid, (r, o, a, k, p) in found.items()
+        ]
     )

@@ -284,3 +284,33 @@ def test_static_origin_mounts(page):
     )
     assert served["type"].startswith("text/javascript")
     assert served["vectors"] == HPKE_VECTORS
+
+
+def test_the_browser_makes_the_receipt_proof_of_the_vector(page):
+    vector = json.loads((VECTORS / "receipt.json").read_text())
+    proof = page.evaluate(
+        "async ([k, r]) => lantern.bytes.toHex(await lantern.envelope.receiptProof(lantern.bytes.fromHex(k), r))",
+        [vector["content_key"], vector["record_id"]],
+    )
+    assert proof == vector["proof"]
+
+
+def test_sealing_in_the_browser_keeps_the_key_a_python_reader_proves_with(page):
+    reader = new_keys(1)[0]
+    record_id = str(uuid7())
+    kept = page.evaluate(
+        """async ([pub, recordId, school]) => {
+             const device = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+             const raw = new Uint8Array(await crypto.subtle.exportKey("raw", device.publicKey));
+             const { envelope, contentKey } = await lantern.envelope.sealKeepingKey({
+               content: new TextEncoder().encode("note"), schoolId: school, recordId,
+               recipients: [lantern.bytes.fromHex(pub)], authorPrivateKey: device.privateKey, authorPublicKeyRaw: raw,
+             });
+             const proof = await lantern.envelope.receiptProof(contentKey, recordId);
+             return [lantern.bytes.toBase64(envelope), lantern.bytes.toHex(raw), lantern.bytes.toHex(proof)];
+           }""",
+        [public_hex(reader), record_id, SCHOOL],
+    )
+    sealed, author_hex, proof = base64.b64decode(kept[0]), bytes.fromhex(kept[1]), kept[2]
+    opened = envelope.open(sealed, recipient=reader, author=envelope.public_key_from_bytes(author_hex))
+    assert envelope.receipt_proof(opened.content_key, uuid.UUID(record_id)).hex() == proof

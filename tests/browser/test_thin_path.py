@@ -60,7 +60,8 @@ def test_offline_note_reaches_the_dsl_sealed(browser, server):
     # Urgent, and sealed only to the demo school's keys on the server's disk, no team device
     # subscribed: the alert reached nobody, and no team device can open it (test_unreached.py).
     assert status_answer.value.json() == {"statuses": [
-        {"record_id": record_id, "received": True, "opened": False, "alert": "unreached", "readable": False},
+        {"record_id": record_id, "received": True, "opened": False, "alert": "unreached", "readable": False,
+         "proofs": []},
     ]}
     page.wait_for_function("document.getElementById('outbox-count').textContent === '0'")
     page.wait_for_function("document.getElementById('received-count').textContent === '1'")
@@ -70,7 +71,7 @@ def test_offline_note_reaches_the_dsl_sealed(browser, server):
     with server.enrolled("dsl") as c:
         opened = list(c.open_all(dsl))
         assert len(opened) == 1
-        c.receipts([opened[0].header.record_id])
+        c.acknowledge(opened)
     page.evaluate("window.dispatchEvent(new Event('online'))")  # any sync will do: this one is at once
     page.wait_for_function("document.getElementById('opened-count').textContent === '1'")
     context.close()
