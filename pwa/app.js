@@ -18,10 +18,10 @@ import { createDrafts, isBlank, readFields, writeFields } from "./staff/drafts.j
 import { EnrolError, codeFromHash, enrol } from "./common/enrol.js";
 import { sealKeepingKey } from "./common/envelope.js";
 import { createIdleLock } from "./common/idle.js";
-import { KeyringError, loadKeyring, refreshKeyring, routeRecipients } from "./common/keyring.js";
+import { KeyringError, keyringExpired, keyringExpiry, loadKeyring, refreshKeyring, routeRecipients } from "./common/keyring.js";
 import { LeaveError, forgetProfile, revokeOnServer, waitingFor } from "./common/leave.js";
 import { createLockScreen } from "./common/lock-screen.js";
-import { enrolMessage, keyringWarning, noRecipientsMessage } from "./common/messages.js";
+import { enrolMessage, keyringExpiredWarning, keyringWarning, noRecipientsMessage } from "./common/messages.js";
 import { actionContent } from "./team/actions.js";
 import { addendumContent, checkAddendum, checkConcern, concernContent } from "./common/note.js";
 import { readNote } from "./common/note-reader.js";
@@ -34,6 +34,7 @@ import { replayAll } from "./common/replay.js";
 import { registerWorker, requestBackgroundSync } from "./common/service-worker.js";
 import { pollStatus, receiptCheck, sentCounts } from "./staff/status.js";
 import { askToKeep, installed, sendsInBackground, storageKept, storageNotice } from "./common/storage.js";
+import { numbered } from "./common/sequence.js";
 import { sealLocal } from "./common/vault.js";
 import { renderCalls, showUrgentCalls, staffCalls } from "./common/call-list.js";
 import { enterTeam, syncTeam } from "./team/team.js";
@@ -162,7 +163,7 @@ async function sync(app) {
       await pollStatus(db, profile);
       const held = await refreshKeyring(db, profile);
       if (held && app.profile === profile) useKeyring(app, held);
-      warn("");
+      warn(expiryWarning(app.keyring));
     }
   } catch (e) {
     if (e instanceof KeyringError) warn(keyringWarning(e.code));
@@ -267,7 +268,13 @@ function showEnrolment(app, { moveFocus = false } = {}) {
 }
 
 // The keyring decides whom the form can name and who will read the note: the form follows it.
+// Said, never silent, while the keyring held is past its expiry: notes still go to the team it names.
+function expiryWarning(keyring) {
+  return keyringExpired(keyring) ? keyringExpiredWarning(keyringExpiry(keyring)) : "";
+}
+
 function useKeyring(app, keyring) {
+  warn(expiryWarning(keyring));
   if (app.keyring && app.keyring.version === keyring.version) return;
   app.keyring = keyring;
   fillStaffChoices($("concern"), keyring.content);
@@ -424,6 +431,7 @@ function choosePin(app, profile) {
 async function sealAndQueue(app, who, content, people, urgent, refersTo) {
   const { profile, key } = who;
   const recordId = uuidv7();
+  content = await numbered(app.db, profile.id, content, people);
   const recipients = people.map((r) => r.person_id);
   const copy = await sealLocal(key, COPY, recordId, {
     content: JSON.parse(new TextDecoder().decode(content)), recipients, refersTo: refersTo || null,

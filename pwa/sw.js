@@ -27,7 +27,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "c460bc6c272a";
+const VERSION = "9488748b2a46";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",
@@ -68,6 +68,7 @@ const SHELL = [
   "/common/replay.js",
   "/common/roster-import.js",
   "/common/roster.js",
+  "/common/sequence.js",
   "/common/service-worker.js",
   "/common/storage.js",
   "/common/vault.js",
@@ -82,6 +83,7 @@ const SHELL = [
   "/team/cases.js",
   "/team/chronology.js",
   "/team/clocks.js",
+  "/team/gaps.js",
   "/team/inbox.js",
   "/team/push.js",
   "/team/recipient-key.js",

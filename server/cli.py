@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 import getpass
 import os
 import sys
@@ -135,15 +136,18 @@ def trust_sign(args: argparse.Namespace) -> None:
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise Usage(f"{args.draft}: not a keyring draft ({exc})") from None
     key = load_private_key(args.key)
+    payload = keyring.valid_for(payload, timedelta(days=args.valid_days))
     signed = keyring.sign(payload, key)
     Path(args.out).write_bytes(msgspec.json.encode(signed))
-    print(f"Signed keyring version {payload.version} for {payload.school_name}:")
+    print(f"Signed keyring version {payload.version} for {payload.school_name}, current until {payload.expires_at}:")
     for r in payload.recipients:
         # One line per key: a person with several devices has several. The start of the key id, as
         # each team member's app shows its own, lets the signer check every key is a real device's.
         short = " ".join(r.key_id[i:i + 4] for i in range(0, 16, 4))
         print(f"  {r.role:<20} {r.name}  (key {short})")
     print(f"Written to {args.out}. The admin publishes it with `lantern admin keyring publish`.")
+    print("Sign the next version before it expires (a new draft, even with no change): after that date every")
+    print("device says its list of the safeguarding team is out of date, and still seals to it.")
 
 
 def trust_fingerprint(args: argparse.Namespace) -> None:
@@ -351,6 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--key", required=True, help="the trust key file")
     t.add_argument("draft", help="the draft from `lantern admin keyring draft`")
     t.add_argument("--out", required=True, help="the signed keyring file to write")
+    t.add_argument("--valid-days", type=int, default=keyring.VALIDITY.days, choices=range(1, 367), metavar="DAYS",
+                   help=f"how long devices call it current (default {keyring.VALIDITY.days}); sign the next before then")
     t.set_defaults(run=trust_sign)
     t = trust.add_parser("fingerprint", help="print a trust public key's fingerprint")
     t.add_argument("public_key", help="a .pub.pem file")

@@ -11,7 +11,10 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+import msgspec
 
 from server import keyrings, recipient_keys, schools
 from server.db import Db
@@ -77,8 +80,13 @@ def ensure_demo_school(db: Db, data_dir: Path) -> uuid.UUID:
         _add_member(db, data_dir, school_id, role, name)
     for kind, name, phone in DEMO_CONTACTS:
         schools.add_contact(db, school_id, kind, name, phone)
-    keyrings.publish(db, school_id, keyring.sign(keyrings.draft(db, school_id), trust))
+    _publish_next(db, school_id, trust)
     return school_id
+
+
+def _publish_next(db: Db, school_id: uuid.UUID, trust) -> None:
+    """Signs the next keyring version with the demo trust key, current for the usual period."""
+    keyrings.publish(db, school_id, keyring.sign(keyring.valid_for(keyrings.draft(db, school_id)), trust))
 
 
 def _add_member(db: Db, data_dir: Path, school_id: uuid.UUID, role: str, name: str) -> None:
@@ -105,8 +113,10 @@ def _complete_team(db: Db, data_dir: Path, school_id: uuid.UUID) -> None:
         _add_member(db, data_dir, school_id, role, name)
     for kind, name, phone in contacts:
         schools.add_contact(db, school_id, kind, name, phone)
-    keyrings.publish(db, school_id, keyring.sign(keyrings.draft(db, school_id), trust))
+    _publish_next(db, school_id, trust)
 
+
+RENEW_BEFORE = timedelta(days=7)
 
 # Two devices proposing keys at once would both draft the same next version; one at a time.
 _signing = threading.Lock()
@@ -123,7 +133,23 @@ def sign_proposed_keys(db: Db, data_dir: Path, school_id: uuid.UUID, person_id: 
     with _signing:
         recipient_keys.retire_oldest(db, person_id, DEMO_KEYS_PER_PERSON)
         trust = keyfiles.load(trust_path)
-        keyrings.publish(db, school_id, keyring.sign(keyrings.draft(db, school_id), trust))
+        _publish_next(db, school_id, trust)
+
+
+def renew_if_due(db: Db, data_dir: Path, school_id: uuid.UUID) -> None:
+    """DEMO ONLY: signs the next version when the current one expires within RENEW_BEFORE, as a trust
+    key holder's app would while it is used (docs/protocol.md, "Fresh keyrings"), so a demo server
+    left running never shows its devices an expired keyring."""
+    held = keyrings.current(db, school_id)
+    trust_path = demo_key_path(data_dir, "trust")
+    if held is None or not trust_path.exists():
+        return
+    when = keyring.expires(msgspec.json.decode(held.payload, type=keyring.KeyringPayload))
+    if when is None or when - datetime.now(timezone.utc) > RENEW_BEFORE:
+        return
+    with _signing:
+        if keyrings.current(db, school_id) == held:  # not renewed meanwhile
+            _publish_next(db, school_id, keyfiles.load(trust_path))
 
 
 def load_demo_key(data_dir: Path, role: str = "dsl"):

@@ -31,7 +31,10 @@ def issue_code(db: Db, person_id: uuid.UUID, hours: float = DEFAULT_CODE_HOURS) 
     if person is None:
         raise Refused("not_found", "no such person")
     school = get_school(db, person["school_id"])
-    code = codes.new_code(school["trust_public_key"])
+    with db.read() as s:
+        (version,) = s.execute("SELECT COALESCE(MAX(version), 0) FROM keyrings WHERE school_id = ?", [school["id"]]).fetchone()
+    # The device refuses any keyring older than the one current now (docs/protocol.md, "Enrolment").
+    code = codes.new_code(school["trust_public_key"], version)
     with db.write() as s:
         s["enrolment_codes"].insert(
             {

@@ -98,6 +98,8 @@ def publish(db: Db, school_id: uuid.UUID, signed: kr.SignedKeyring) -> kr.Keyrin
         payload = kr.verify(signed, school["trust_public_key"], school_id, current(db, school_id))
     except kr.KeyringError as exc:
         raise Refused("invalid_request", f"{exc.code}: {exc.detail}") from None
+    if kr.expired(payload):
+        raise Refused("invalid_request", f"keyring_expired: version {payload.version} expired at {payload.expires_at}; sign it again")
     people = {p["id"]: p for p in list_people(db, school_id)}
     for r in payload.recipients:
         if str(r.person_id) not in people:

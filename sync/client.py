@@ -152,7 +152,7 @@ class Client:
         enrolment = self._send("POST", "/api/v1/enrol", wire.Enrolment, request, signed=False)
         if codes.fingerprint(enrolment.trust_public_key) != code.fingerprint:
             raise keyring.KeyringError("trust_key_mismatch", "the server's trust key is not the one the code names")
-        keyring.verify(enrolment.keyring, enrolment.trust_public_key, enrolment.school.id)
+        keyring.verify(enrolment.keyring, enrolment.trust_public_key, enrolment.school.id, min_version=code.min_keyring_version)
         self.school_id = enrolment.school.id
         self.trust_public_key = enrolment.trust_public_key
         self.accepted_keyring = enrolment.keyring
@@ -167,6 +167,10 @@ class Client:
 
     def accepted_payload(self) -> keyring.KeyringPayload:
         return msgspec.json.decode(self.accepted_keyring.payload, type=keyring.KeyringPayload)
+
+    def keyring_expired(self) -> bool:
+        """Whether the keyring held is past its expiry: this client still seals to it, and says so."""
+        return keyring.expired(self.accepted_payload())
 
     def register_recipient_key(self, public_key: bytes) -> wire.RecipientKeyState:
         """Proposes a recipient public key this team device made (its private half stays here)."""

@@ -1,6 +1,9 @@
-"""One-time enrolment codes: a secret the server checks and the trust key's fingerprint the device pins.
+"""One-time enrolment codes: a secret the server checks, the trust key's fingerprint the device pins,
+and the keyring version the code was issued under, below which the device takes no keyring
+(docs/protocol.md, "Enrolment").
 
-code = base32(secret(10) || SHA-256(trust public key)[0:10]), shown as eight groups of four.
+code = base32(secret(10) || SHA-256(trust public key)[0:10] || u32(keyring version) || crc8), shown as
+ten groups of four. A code from before the version (eight groups, no version or check) still reads.
 """
 
 from __future__ import annotations
@@ -12,15 +15,31 @@ from dataclasses import dataclass
 
 SECRET_LEN = 10
 FINGERPRINT_LEN = 10
+VERSION_LEN = 4
+CODE_LEN = SECRET_LEN + FINGERPRINT_LEN + VERSION_LEN + 1
+OLD_CODE_LEN = SECRET_LEN + FINGERPRINT_LEN
+
+
+def crc8(data: bytes) -> int:
+    """CRC-8 (polynomial 0x07): a typed code's last byte, so that a mistyped character (a burst of at
+    most 5 bits) is caught on the device, before anything is sent."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    return crc
 
 
 @dataclass(frozen=True)
 class Code:
     secret: bytes
     fingerprint: bytes
+    min_keyring_version: int = 0  # 0 in a code from before it: any version
 
     def text(self) -> str:
-        raw = base64.b32encode(self.secret + self.fingerprint).decode()
+        body = self.secret + self.fingerprint + self.min_keyring_version.to_bytes(VERSION_LEN, "big")
+        raw = base64.b32encode(body + bytes([crc8(body)])).decode()
         return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
     def secret_text(self) -> str:
@@ -34,13 +53,13 @@ def fingerprint(trust_public_key: bytes) -> bytes:
     return hashlib.sha256(trust_public_key).digest()[:FINGERPRINT_LEN]
 
 
-def new_code(trust_public_key: bytes) -> Code:
-    return Code(os.urandom(SECRET_LEN), fingerprint(trust_public_key))
+def new_code(trust_public_key: bytes, min_keyring_version: int) -> Code:
+    return Code(os.urandom(SECRET_LEN), fingerprint(trust_public_key), min_keyring_version)
 
 
-def _b32decode(text: str, length: int) -> bytes:
+def _b32decode(text: str, *lengths: int) -> bytes:
     cleaned = "".join(text.split()).replace("-", "").upper()
-    if len(cleaned) != length * 8 // 5:
+    if len(cleaned) not in [n * 8 // 5 for n in lengths]:
         raise ValueError("wrong length")
     try:
         return base64.b32decode(cleaned)
@@ -49,9 +68,15 @@ def _b32decode(text: str, length: int) -> bytes:
 
 
 def parse_code(text: str) -> Code:
-    """Reads a code as a person might type it: any case, with or without spaces and dashes."""
-    raw = _b32decode(text, SECRET_LEN + FINGERPRINT_LEN)
-    return Code(raw[:SECRET_LEN], raw[SECRET_LEN:])
+    """Reads a code as a person might type it: any case, with or without spaces and dashes. Raises
+    ValueError for anything else, a mistyped character included."""
+    raw = _b32decode(text, CODE_LEN, OLD_CODE_LEN)
+    secret, fp = raw[:SECRET_LEN], raw[SECRET_LEN:OLD_CODE_LEN]
+    if len(raw) == OLD_CODE_LEN:
+        return Code(secret, fp)
+    if crc8(raw[:-1]) != raw[-1]:
+        raise ValueError("mistyped: the check does not match")
+    return Code(secret, fp, int.from_bytes(raw[OLD_CODE_LEN:-1], "big"))
 
 
 def encode_secret(secret: bytes) -> str:

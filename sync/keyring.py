@@ -7,6 +7,7 @@ readers verify first, then parse.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Literal
 
 import msgspec
@@ -15,6 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sync import signing
 
 LABEL = b"lantern-keyring-v1"
+# How long a signed keyring is current (docs/protocol.md, "Fresh keyrings"): long enough that a trust
+# key holder re-signs it once a month, short enough that a server holding back a newer one is found.
+VALIDITY = timedelta(days=30)
 
 RecipientRole = Literal["dsl", "deputy_dsl", "headteacher", "chair_of_governors"]
 ContactKind = Literal[
@@ -50,6 +54,9 @@ class KeyringPayload(msgspec.Struct, frozen=True):
     issued_at: str
     recipients: list[KeyringRecipient]
     contacts: list[Contact]
+    # When devices stop calling it current (ISO 8601 UTC), in the manner of The Update Framework's
+    # timestamp: set by the trust key holder as they sign; "" in keyrings from before it, which never expire.
+    expires_at: str = ""
 
 
 class SignedKeyring(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -69,13 +76,40 @@ def sign(payload: KeyringPayload, trust_key: ec.EllipticCurvePrivateKey) -> Sign
     return SignedKeyring(payload=data, signature=signing.sign(trust_key, LABEL, data))
 
 
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def valid_for(payload: KeyringPayload, period: timedelta = VALIDITY, *, now: datetime | None = None) -> KeyringPayload:
+    """The payload as its signer issues it: dated now, current for `period`."""
+    now = now or datetime.now(timezone.utc)
+    return msgspec.structs.replace(payload, issued_at=_utc(now), expires_at=_utc(now + period))
+
+
+def expires(payload: KeyringPayload) -> datetime | None:
+    """When it stops being current; None for a keyring that never does (or whose date cannot be read,
+    which verify refuses)."""
+    if not payload.expires_at:
+        return None
+    return datetime.fromisoformat(payload.expires_at.replace("Z", "+00:00"))
+
+
+def expired(payload: KeyringPayload, now: datetime | None = None) -> bool:
+    when = expires(payload)
+    return when is not None and when <= (now or datetime.now(timezone.utc))
+
+
 def verify(
     signed: SignedKeyring,
     trust_public_key: bytes,
     school_id: uuid.UUID,
     accepted: SignedKeyring | None = None,
+    *,
+    min_version: int = 0,
 ) -> KeyringPayload:
-    """The device's checks, in order. `accepted` is the keyring it already holds, if any."""
+    """The device's checks, in order. `accepted` is the keyring it already holds, if any; `min_version`
+    the version its enrolment code was issued under (nothing older is the school's current keyring).
+    An expired keyring passes: the caller says so (expired) and still seals to it."""
     trust = signing.public_key_from_bytes(trust_public_key)
     if not signing.verify(trust, LABEL, signed.payload, signed.signature):
         raise KeyringError("keyring_bad_signature")
@@ -85,6 +119,13 @@ def verify(
         raise KeyringError("keyring_invalid", str(exc)) from None
     if payload.school_id != school_id:
         raise KeyringError("keyring_invalid", "signed for another school")
+    if payload.expires_at:
+        try:
+            when = expires(payload)
+        except ValueError:
+            raise KeyringError("keyring_invalid", "expires_at is not an ISO 8601 time") from None
+        if when.tzinfo is None:
+            raise KeyringError("keyring_invalid", "expires_at has no time zone")
     for r in payload.recipients:
         if signing.key_id(r.public_key).hex() != r.key_id:
             raise KeyringError("keyring_invalid", "a recipient's key id does not match its key")
@@ -92,6 +133,8 @@ def verify(
             signing.public_key_from_bytes(r.public_key)
         except ValueError:
             raise KeyringError("keyring_invalid", "a recipient's key is not a P-256 point") from None
+    if payload.version < min_version:
+        raise KeyringError("keyring_rollback", f"version {payload.version}, older than the enrolment code's {min_version}")
     if accepted is not None:
         held = msgspec.json.decode(accepted.payload, type=KeyringPayload)
         if payload.version < held.version or (payload.version == held.version and signed.payload != accepted.payload):

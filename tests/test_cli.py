@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime, timedelta, timezone
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sync import keyfiles
+from sync import keyfiles, keyring
 from sync.client import Client
 from tests.conftest import start_server, stop_server
 
@@ -63,13 +64,18 @@ def test_a_school_from_nothing(tmp_path: Path):
         tom = Client(server.url)
         tom.enrol(code)
         assert [c.phone for c in tom.accepted_payload().contacts] == ["01234 567890"]
+        # Signed current for 30 days from the signing, as the signer was told.
+        expires = keyring.expires(tom.accepted_payload())
+        assert f"current until {tom.accepted_payload().expires_at}" in signed
+        assert abs((expires - datetime.now(timezone.utc)) - timedelta(days=30)) < timedelta(minutes=5)
+        assert not tom.keyring_expired()
         tom.push([tom.seal(b"Tom's note")])
 
         dsl_person = next(
             line.split()[0] for line in lantern("admin", "--data-dir", data, "person", "list", "--school", school).stdout.splitlines()
             if " dsl " in line
         )
-        dsl_code = re.search(r": ([A-Z2-7-]{39})", lantern("admin", "--data-dir", data, "code", "issue", "--person", dsl_person).stdout).group(1)
+        dsl_code = re.search(r": ([A-Z2-7-]{49})", lantern("admin", "--data-dir", data, "code", "issue", "--person", dsl_person).stdout).group(1)
         dsl = Client(server.url)
         dsl.enrol(dsl_code)
         key = keyfiles.load(dsl_machine / "dsl.pem", PASSPHRASE["LANTERN_PASSPHRASE"].encode())

@@ -1,7 +1,8 @@
 // Enrolment with a one-time code (docs/protocol.md, "Enrolment"). The code carries, besides the
 // secret the server checks, a fingerprint of the school's trust key that never leaves this device:
 // it is how the device knows the server it reached is the school the code came from, before it
-// trusts that server's keyring.
+// trusts that server's keyring; and the keyring version current when it was issued, so that a server
+// cannot hand a new device an older keyring than that.
 
 import { OfflineError, errorCode, plainFetch } from "./api.js";
 import { ascii, concat, equal, fromBase32, fromBase64, toBase32, toBase64 } from "./bytes.js";
@@ -13,6 +14,20 @@ const ENROLMENT_KEY = "enrolment";
 const PROOF_LABEL = ascii("lantern-enrol-v1");
 const SECRET_LENGTH = 10;
 const FINGERPRINT_LENGTH = 10;
+const VERSION_LENGTH = 4;
+const OLD_CODE_LENGTH = SECRET_LENGTH + FINGERPRINT_LENGTH; // codes from before the version: no version, no check
+const CODE_LENGTH = OLD_CODE_LENGTH + VERSION_LENGTH + 1;
+
+// CRC-8, polynomial 0x07, as sync/codes.py: the code's last byte, so that a mistyped character is
+// caught here, before anything is sent.
+function crc8(bytes) {
+  let crc = 0;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let i = 0; i < 8; i++) crc = crc & 0x80 ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
+  }
+  return crc;
+}
 
 // `keyKnown` is true when the server holds this device's key although this device is not enrolled:
 // it stored the key and the device then refused its answer, or it had the key from an attempt whose
@@ -35,8 +50,13 @@ export function parseCode(text) {
   } catch (e) {
     bytes = null;
   }
-  if (!bytes || bytes.length !== SECRET_LENGTH + FINGERPRINT_LENGTH) throw new EnrolError("code_malformed");
-  return { secret: bytes.slice(0, SECRET_LENGTH), fingerprint: bytes.slice(SECRET_LENGTH) };
+  if (!bytes || (bytes.length !== CODE_LENGTH && bytes.length !== OLD_CODE_LENGTH)) throw new EnrolError("code_malformed");
+  const code = { secret: bytes.slice(0, SECRET_LENGTH), fingerprint: bytes.slice(SECRET_LENGTH, OLD_CODE_LENGTH), minKeyringVersion: 0 };
+  if (bytes.length === OLD_CODE_LENGTH) return code;
+  if (crc8(bytes.slice(0, -1)) !== bytes[bytes.length - 1]) throw new EnrolError("code_malformed", "mistyped");
+  const v = bytes.slice(OLD_CODE_LENGTH, OLD_CODE_LENGTH + VERSION_LENGTH);
+  code.minKeyringVersion = ((v[0] << 24) >>> 0) + (v[1] << 16) + (v[2] << 8) + v[3];
+  return code;
 }
 
 // The code in a link `<origin>/#enrol=<code>`, or null.
@@ -63,7 +83,7 @@ async function fingerprintOf(publicKeyRaw) {
 }
 
 // Checks the server's answer against the code and the device; resolves with what is to be stored.
-async function checkAnswer(body, device, fingerprint) {
+async function checkAnswer(body, device, { fingerprint, minKeyringVersion }) {
   if (!body || !body.school || typeof body.school.id !== "string" || !body.person
       || typeof body.trust_public_key !== "string") {
     throw new EnrolError("bad_answer", "fields missing");
@@ -79,6 +99,9 @@ async function checkAnswer(body, device, fingerprint) {
   let keyring;
   try {
     keyring = await checkKeyring(trustPublicKeyRaw, body.school.id, body.keyring);
+    if (keyring.version < minKeyringVersion) {
+      throw new KeyringError("keyring_rollback", `version ${keyring.version}, older than the code's ${minKeyringVersion}`);
+    }
   } catch (e) {
     if (e instanceof KeyringError) throw new EnrolError(e.code, e.message);
     throw e;
@@ -100,7 +123,8 @@ async function checkAnswer(body, device, fingerprint) {
 // code or one of code_malformed, offline, bad_answer, trust_key_mismatch, keyring_bad_signature,
 // keyring_invalid.
 export async function enrol(db, device, code, label) {
-  const { secret, fingerprint } = parseCode(code);
+  const parsed = parseCode(code);
+  const { secret } = parsed;
   const proof = new Uint8Array(await crypto.subtle.sign(
     { name: "ECDSA", hash: "SHA-256" }, device.privateKey, concat(PROOF_LABEL, secret, device.publicKeyRaw),
   ));
@@ -122,7 +146,7 @@ export async function enrol(db, device, code, label) {
   }
   let checked;
   try {
-    checked = await checkAnswer(answer.body, device, fingerprint);
+    checked = await checkAnswer(answer.body, device, parsed);
   } catch (e) {
     if (e instanceof EnrolError) e.keyKnown = true;
     throw e;

@@ -66,6 +66,10 @@ async function checkContent(content, schoolId) {
     throw invalid("version is not a positive integer");
   }
   if (!Array.isArray(content.recipients) || !Array.isArray(content.contacts)) throw invalid("lists missing");
+  if ("expires_at" in content && content.expires_at !== "" && !(typeof content.expires_at === "string"
+      && /(Z|[+-]\d\d:\d\d)$/.test(content.expires_at) && !Number.isNaN(Date.parse(content.expires_at)))) {
+    throw invalid("expires_at is not an ISO 8601 time with a zone");
+  }
   for (const r of content.recipients) {
     // A role this version does not know could be anyone: refused, as sync/keyring.py refuses it.
     if (!r || RECIPIENT_ROLES.indexOf(r.role) === -1) throw invalid("unknown recipient role");
@@ -100,6 +104,18 @@ function refuseRollback(current, next) {
   if (next.version < current.version || (next.version === current.version && !equal(next.payload, current.payload))) {
     throw new KeyringError("keyring_rollback", `version ${next.version} after ${current.version}`);
   }
+}
+
+// When a held keyring stops being current (docs/protocol.md, "Fresh keyrings"): a Date, or null for a
+// keyring that never does. After it the device still seals to it, and says so.
+export function keyringExpiry(keyring) {
+  const at = keyring && keyring.content && keyring.content.expires_at;
+  return at ? new Date(Date.parse(at)) : null;
+}
+
+export function keyringExpired(keyring, now = Date.now()) {
+  const at = keyringExpiry(keyring);
+  return at !== null && at.getTime() <= now;
 }
 
 export function loadKeyring(db, profileId) {

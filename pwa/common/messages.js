@@ -2,7 +2,7 @@
 // The code itself is shown too, in brackets, so that a DSL or administrator can look it up.
 
 const ENROL = {
-  code_malformed: "That code is not complete or has a typing mistake. A code has 32 letters and numbers (the numbers are 2 to 7), usually in groups of four.",
+  code_malformed: "That code is not complete or has a typing mistake. A code has 40 letters and numbers (the numbers are 2 to 7), usually in ten groups of four.",
   offline: "This device could not reach the Lantern server. Check the network, then try again.",
   enrolment_code_invalid: "The server does not know that code. Check it, or ask your Lantern administrator for a new one.",
   enrolment_code_expired: "That code has expired. Ask your Lantern administrator for a new one.",
@@ -11,6 +11,7 @@ const ENROL = {
   rate_limited: "Too many attempts from this network. Wait a few minutes, then try again.",
   trust_key_mismatch: "This server is not the school your code came from, so this device was not set up. Tell your DSL or Lantern administrator.",
   keyring_bad_signature: "The server's list of the safeguarding team is not signed by your school, so this device was not set up. Tell your DSL or Lantern administrator.",
+  keyring_rollback: "The server gave an older list of the safeguarding team than your code was made with, so this device was not set up. Tell your DSL or Lantern administrator.",
   keyring_invalid: "The server's list of the safeguarding team does not belong to your school, so this device was not set up. Tell your DSL or Lantern administrator.",
   bad_answer: "The server gave an answer this app cannot use, so this device was not set up. Tell your Lantern administrator.",
   no_keyring: "Your school has not finished setting up Lantern: the list of its safeguarding team is not published yet. Tell your Lantern administrator.",
@@ -27,6 +28,13 @@ export function enrolMessage(code) {
 export function keyringWarning(code) {
   return "The server sent a list of the safeguarding team that this device cannot trust, so it was not used. "
     + `Your notes are still sealed to the team this device already knows. Tell your DSL. (${code})`;
+}
+
+// The keyring held is past its expiry: a server may be holding a newer one back, or the trust key
+// holder has not signed the next. Notes still go, to the people this device knows.
+export function keyringExpiredWarning(expiry) {
+  return `This device's list of the safeguarding team is out of date: it expired on ${expiry.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric" })}. `
+    + "Your notes are still sealed to the team it names. Tell your DSL, who signs a new one.";
 }
 
 function contactLine(content, kind) {

@@ -36,6 +36,9 @@ function field(source, name, ok, fallback) {
 }
 
 const isString = (v) => typeof v === "string";
+// {recipient key id (64 lower-case hex): its place in the device's sequence to that key, from 1}.
+const isSequence = (v) => isObject(v)
+  && Object.keys(v).every((k) => /^[0-9a-f]{64}$/.test(k) && Number.isInteger(v[k]) && v[k] >= 1);
 const isBool = (v) => typeof v === "boolean";
 const isFraction = (v) => typeof v === "number" && isFinite(v) && v >= 0 && v <= 1;
 
@@ -228,6 +231,7 @@ export function readContent(raw) {
     v: field(raw, "v", (v) => typeof v === "number" && Math.floor(v) === v && v >= 1),
     recorded_at: field(raw, "recorded_at", isString),
     author: "author" in raw ? readAuthor(raw.author) : null,
+    sequence: field(raw, "sequence", isSequence, {}),
   };
   const read = { concern: readConcern, addendum: readAddendum, action: readAction, reseal: readReseal }[raw.type];
   const note = read(raw, common);

@@ -199,8 +199,11 @@ async function openEntry(idb, device, recipientKey, schoolId, entry, data) {
   if (opened.header.schoolId.toLowerCase() !== schoolId.toLowerCase()) throw new InboxError("wrong_school");
   const note = readOrRefuse(opened.content);
   const signer = { personId: author.personId, name: author.name };
-  if (note.type === "reseal") return openReseal(idb, device, schoolId, note, signer, opened.header);
-  return { note, header: opened.header, signer, contentKey: opened.contentKey };
+  // Its place in the signing device's sequence to this key (docs/protocol.md, "Gaps"); for a re-seal,
+  // the re-seal's own, since it is the envelope this device was handed.
+  const numbering = { number: note.sequence[recipientKey.keyId] || null, numberedBy: signer };
+  if (note.type === "reseal") return Object.assign(await openReseal(idb, device, schoolId, note, signer, opened.header), numbering);
+  return { note, header: opened.header, signer, contentKey: opened.contentKey, ...numbering };
 }
 
 function readOrRefuse(content) {
@@ -314,6 +317,7 @@ export async function openPulled(idb, device, recipientKey, schoolId, profileKey
       const opened = {
         note: found.note, signer: found.signer, urgent: found.header.urgent, contentKey: toBase64(found.contentKey),
         recordId: found.recordId || null, recipientKeyIds: found.recipientKeyIds || null, reseal: Boolean(found.resealOf),
+        number: found.number, numberedBy: found.numberedBy,
       };
       changes.push([entry.id, { sealed: await sealLocal(profileKey, OPENED, entry.id, opened) }]);
       records.push(recordOf(entry, opened));
@@ -350,6 +354,8 @@ function recordOf(entry, opened) {
     // Urgent if the signed header or the content says so (docs/protocol.md, "Reading a record").
     urgent: opened.urgent === true || Boolean(opened.note && opened.note.urgent === true), failed: null, recipientKeyIds: opened.recipientKeyIds || entry.recipientKeyIds,
     contentKey: opened.contentKey || null, reseal: opened.reseal === true, envelopeEntry: entry.id,
+    authorKeyId: entry.authorKeyId, number: Number.isInteger(opened.number) ? opened.number : null,
+    numberedBy: opened.numberedBy || opened.signer,
   };
 }
 

@@ -36,6 +36,7 @@ import { PushError, disableAlerts, enableAlerts, permission, pushSupported, rene
 import { inKeyring, isTeam, loadOrCreateRecipientKey, registerRecipientKey, shortKeyId } from "./recipient-key.js";
 import { installed } from "../common/storage.js";
 import { renderSummary, summarise } from "./summary.js";
+import { findGaps } from "./gaps.js";
 import { readFilter, renderTriage } from "./triage.js";
 
 const RECORD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -110,7 +111,8 @@ function caseOf(recordId) {
 // must not pull the focus from under someone using the list.
 function showInbox() {
   const shown = filterCases(team.cases, readFilter());
-  const signature = JSON.stringify([team.cases.length, shown.map((k) => [
+  const gaps = findGaps(team.records);
+  const signature = JSON.stringify([team.cases.length, gaps, shown.map((k) => [
     k.id, k.state, k.urgent, k.overdue, k.next && k.next.id, k.next && k.next.overdue, k.items.length, k.failed.length,
     k.child && k.child.name, k.author, k.concern && k.concern.opened, k.concern && k.concern.receiptSent,
   ])]);
@@ -119,7 +121,7 @@ function showInbox() {
   team.shown = signature;
   const active = document.activeElement;
   const focused = active && active.getAttribute ? active.getAttribute("data-open") : null;
-  renderTriage(shown, team.cases);
+  renderTriage(shown, team.cases, gaps);
   document.body.dataset.inboxShown = String(shown.length);
   if (focused) {
     const again = $("inbox-list").querySelector(`[data-open="${focused}"]`);

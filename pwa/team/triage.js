@@ -6,6 +6,7 @@ import { STATES } from "./cases.js";
 import { categoryLabel } from "../common/categories.js";
 import { $, el } from "../common/dom.js";
 import { formatTime } from "../common/note-view.js";
+import { writtenAt } from "./inbox.js";
 
 export function stateLabel(code) {
   const found = STATES.find((s) => s.code === code);
@@ -66,8 +67,29 @@ function row(kase) {
   return item;
 }
 
-// Draws `cases` into #inbox-list, and the overdue clocks across them at the top.
-export function renderTriage(cases, shownOf) {
+// "1 record from a device enrolled to A. Teacher, written between ... and ..., has not reached this
+// device": one line per gap (team/gaps.js), at the top of the list, never hidden by a filter.
+function gapText(gap) {
+  const count = gap.last - gap.first + 1;
+  const what = count === 1 ? "1 record" : `${count} records`;
+  const who = gap.signer && gap.signer.name ? `a device enrolled to ${gap.signer.name}` : "one device";
+  const before = formatTime(writtenAt(gap.before));
+  const when = gap.after ? `between ${formatTime(writtenAt(gap.after))} and ${before}` : `before ${before}`;
+  return `${what} from ${who}, written ${when}, ${count === 1 ? "has" : "have"} not reached this device. `
+    + "The server may have lost or held it back: ask them what they sent then, and tell your Lantern administrator.";
+}
+
+function renderGaps(gaps) {
+  const box = $("inbox-gaps");
+  while (box.firstChild) box.removeChild(box.firstChild);
+  for (const gap of gaps) box.appendChild(el("li", { "data-device": gap.authorKeyId }, gapText(gap)));
+  box.hidden = gaps.length === 0;
+}
+
+// Draws `cases` into #inbox-list, the records missing from what this device holds, and the overdue
+// clocks across them, at the top.
+export function renderTriage(cases, shownOf, gaps) {
+  renderGaps(gaps);
   const list = $("inbox-list");
   while (list.firstChild) list.removeChild(list.firstChild);
   for (const kase of cases) list.appendChild(row(kase));

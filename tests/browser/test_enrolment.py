@@ -8,6 +8,7 @@ import base64
 
 import httpx
 
+from sync import codes
 from tests.browser.staff_app import set_pin, unlock, wait_ready
 
 SETTINGS_KEYS = """() => new Promise((resolve, reject) => {
@@ -86,9 +87,10 @@ def test_enrol_by_link(browser, server):
 
 def test_code_naming_another_trust_key_is_refused(browser, server):
     code = demo_code(server)["code"]
-    raw = bytearray(base64.b32decode(code.replace("-", "")))
-    raw[-1] ^= 0x01  # the fingerprint's last byte: the secret is still good
-    altered = base64.b32encode(bytes(raw)).decode()
+    real = codes.parse_code(code)
+    # Another trust key's fingerprint in a well-formed code (its check recomputed): the secret is still good.
+    other = bytes([real.fingerprint[0] ^ 0x01]) + real.fingerprint[1:]
+    altered = codes.Code(real.secret, other, real.min_keyring_version).text()
 
     context = browser.new_context()
     page = context.new_page()
@@ -221,4 +223,23 @@ def test_a_wrong_device_clock_delays_nothing(browser, server):
     page.wait_for_function("document.getElementById('received-count').textContent === '1'")
     assert ("POST", "/api/v1/envelopes", 200) in answers
     assert not [a for a in answers if a[2] == 401 and a[1] != "/api/v1/keyring"]
+    context.close()
+
+
+def test_a_mistyped_code_is_caught_on_the_device_before_anything_is_sent(browser, server):
+    code = demo_code(server)["code"].replace("-", "")
+    typo = code[:7] + ("A" if code[7] != "A" else "B") + code[8:]
+    context = browser.new_context()
+    page = context.new_page()
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "/api/v1/enrol" in r.url else None)
+    page.goto(server.url + "/")
+    page.wait_for_function("document.body.dataset.ready === 'not-enrolled'")
+    page.get_by_label("Set-up code").fill(typo)
+    page.get_by_role("button", name="Set up this device").click()
+    page.locator("#enrol-error").filter(has_text="code_malformed").wait_for()
+    assert "typing mistake" in page.inner_text("#enrol-error") and sent == []
+    page.get_by_label("Set-up code").fill(code)  # the code as it was given still works
+    page.get_by_role("button", name="Set up this device").click()
+    page.wait_for_function("document.body.dataset.ready === 'set-pin'")
     context.close()

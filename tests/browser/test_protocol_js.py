@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from sync import codes
+
 SCHOOL = "0190a0a0-0000-7000-8000-0000000000aa"
 
 
@@ -88,22 +90,31 @@ def test_base32_matches_rfc_4648(page):
 
 
 def test_parse_code(page):
+    """Codes as sync/codes.py makes them, with the keyring version and the check; and the 32-character
+    codes from before them. Both readers agree on every one."""
     secret, fp = os.urandom(10), os.urandom(10)
-    raw = base64.b32encode(secret + fp).decode()
-    groups = [raw[i : i + 4] for i in range(0, 32, 4)]
-    spellings = [raw, raw.lower(), "-".join(groups), " ".join(groups), " " + "-".join(groups).lower() + "\n"]
-    bad = [raw[:-1], raw + "A", raw[:-1] + "1", raw[:-1] + "=", "", "hello"]
+    new = codes.Code(secret, fp, 70_000).text()
+    old = base64.b32encode(secret + fp).decode()
+    raw = new.replace("-", "")
+    spellings = [raw, raw.lower(), new, new.replace("-", " "), " " + new.lower() + "\n"]
+    # Every one-character mistake in a new code is caught by its check, here and in Python.
+    typos = [raw[:i] + c + raw[i + 1:] for i in range(len(raw)) for c in "A7" if c != raw[i]]
+    for typo in typos:
+        with pytest.raises(ValueError):
+            codes.parse_code(typo)
+    bad = [raw[:-1], raw + "A", raw[:-1] + "1", raw[:-1] + "=", old[:-1], "", "hello", *typos]
     result = page.evaluate(
-        """([good, bad]) => {
+        """([good, old, bad]) => {
             const parse = (t) => { try { const c = lantern.enrol.parseCode(t);
-                return lantern.bytes.toHex(c.secret) + "/" + lantern.bytes.toHex(c.fingerprint);
+                return lantern.bytes.toHex(c.secret) + "/" + lantern.bytes.toHex(c.fingerprint) + "/" + c.minKeyringVersion;
             } catch (e) { return e.code; } };
-            return { good: good.map(parse), bad: bad.map(parse),
+            return { good: good.map(parse), old: parse(old), bad: bad.map(parse),
                      hash: [lantern.enrol.codeFromHash("#enrol=AB%20CD"), lantern.enrol.codeFromHash("#other")] };
         }""",
-        [spellings, bad],
+        [spellings, old, bad],
     )
-    assert result["good"] == [f"{secret.hex()}/{fp.hex()}"] * len(spellings)
+    assert result["good"] == [f"{secret.hex()}/{fp.hex()}/70000"] * len(spellings)
+    assert result["old"] == f"{secret.hex()}/{fp.hex()}/0"
     assert result["bad"] == ["code_malformed"] * len(bad)
     assert result["hash"] == ["AB CD", None]
 
