@@ -18,7 +18,9 @@ import { createDrafts, isBlank, readFields, writeFields } from "./staff/drafts.j
 import { EnrolError, codeFromHash, enrol } from "./common/enrol.js";
 import { sealKeepingKey } from "./common/envelope.js";
 import { createIdleLock } from "./common/idle.js";
-import { KeyringError, keyringExpired, keyringExpiry, loadKeyring, refreshKeyring, routeRecipients } from "./common/keyring.js";
+import {
+  KeyringError, keyringExpired, keyringExpiry, loadKeyring, refreshKeyring, routeRecipients, stanzasToHide,
+} from "./common/keyring.js";
 import { LeaveError, forgetProfile, revokeOnServer, waitingFor } from "./common/leave.js";
 import { createLockScreen } from "./common/lock-screen.js";
 import { enrolMessage, keyringExpiredWarning, keyringWarning, noRecipientsMessage } from "./common/messages.js";
@@ -444,6 +446,7 @@ async function sealAndQueue(app, who, content, people, urgent, refersTo) {
     authorPrivateKey: profile.device.privateKey,
     authorPublicKeyRaw: profile.device.publicKeyRaw,
     urgent,
+    stanzasAtLeast: stanzasToHide((await loadKeyring(app.db, profile.id)).content),
   });
   const check = await receiptCheck(contentKey, recordId);
   await enqueue(app.db, { recordId, envelope, profileId: profile.id, copy, receiptCheck: check });

@@ -27,7 +27,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "9488748b2a46";
+const VERSION = "be2f46f6f606";
 const CACHE = "lantern-shell-v" + VERSION;
 const SHELL = [
   "/",

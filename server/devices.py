@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -117,17 +118,27 @@ def device_key(db: Db, school_id: uuid.UUID, key_id: str) -> DeviceKey | None:
     return DeviceKey(key_id=key_id, public_key=row[0], person_id=uuid.UUID(row[1]), name=row[2]) if row else None
 
 
+# Each header exactly as docs/protocol.md writes it: Python's int() would also take " 12", "+12",
+# "1_2" and other scripts' digits, which another implementation would sign differently.
+HEADER_FORMATS = {
+    requests.DEVICE: (re.compile(r"[0-9a-f]{64}"), "64 lower-case hex digits"),
+    requests.DATE: (re.compile(r"[0-9]{1,12}"), "Unix time in seconds, ASCII digits only"),
+    requests.NONCE: (re.compile(r"[0-9a-f]{32}"), "32 lower-case hex digits"),
+    requests.SIGNATURE: (re.compile(r"[A-Za-z0-9+/]{86}=="), "the base64 of 64 bytes"),
+}
+
+
 def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, str], body: bytes) -> Device:
     """Checks a signed request (docs/protocol.md, "Authenticated requests"), in the spec's order."""
     h = {k.lower(): v for k, v in headers.items()}
-    try:
-        key_id = h[requests.DEVICE.lower()]
-        date = h[requests.DATE.lower()]
-        nonce = h[requests.NONCE.lower()]
-        signature = base64.b64decode(h[requests.SIGNATURE.lower()], validate=True)
-        date_value = int(date)
-    except (KeyError, ValueError):
-        raise Refused("unauthenticated", "this request needs a device signature") from None
+    if not all(name.lower() in h for name in HEADER_FORMATS):
+        raise Refused("unauthenticated", "this request needs a device signature")
+    for name, (pattern, words) in HEADER_FORMATS.items():
+        if not pattern.fullmatch(h[name.lower()]):
+            raise Refused("unauthenticated", f"{name} must be {words}")
+    key_id, date, nonce = h[requests.DEVICE.lower()], h[requests.DATE.lower()], h[requests.NONCE.lower()]
+    signature = base64.b64decode(h[requests.SIGNATURE.lower()])
+    date_value = int(date)
     with db.read() as s:
         row = s.execute(
             """SELECT d.public_key, d.school_id, d.person_id, d.revoked_at, p.role

@@ -129,9 +129,11 @@ def seal_keeping_key(
     recipients: Sequence[ec.EllipticCurvePublicKey],
     author: ec.EllipticCurvePrivateKey,
     urgent: bool = False,
+    stanzas_at_least: int = 0,
 ) -> tuple[bytes, bytes]:
     """The envelope and its content key, which the author keeps only to check a reader's receipt
-    (receipt_proof) and MUST NOT use to encrypt anything else."""
+    (receipt_proof) and MUST NOT use to encrypt anything else. With `stanzas_at_least`, stanzas for
+    nobody are added up to that many (docs/envelope.md, "Padding the recipients")."""
     if record_id.version != 7:
         raise ValueError("record_id must be a UUIDv7")
     by_id = sorted((key_id(pk), pk) for pk in recipients) if recipients else []
@@ -140,22 +142,29 @@ def seal_keeping_key(
         raise ValueError(f"an envelope needs 1 to {MAX_RECIPIENTS} distinct recipients")
     padded = pad(content)
     content_key = os.urandom(32)
-    stanzas = b"".join(
-        kid + _SUITE.encrypt(content_key, pk, info=_wrap_info(school_id, record_id, kid))
-        for kid, pk in by_id
-    )
+    real = [(kid, kid + _SUITE.encrypt(content_key, pk, info=_wrap_info(school_id, record_id, kid))) for kid, pk in by_id]
+    dummies = [_stanza_for_nobody() for _ in range(min(stanzas_at_least, MAX_RECIPIENTS) - len(real))]
+    stanzas = b"".join(stanza for _, stanza in sorted(real + dummies))
     header = (
         MAGIC
         + bytes([VERSION, FLAG_URGENT if urgent else 0])
         + school_id.bytes
         + record_id.bytes
         + key_id(author.public_key())
-        + bytes([len(by_id)])
+        + bytes([len(stanzas) // STANZA_LEN])
         + stanzas
         + (len(padded) + TAG_LEN).to_bytes(4, "big")
     )
     ciphertext = AESGCM(content_key).encrypt(ZERO_NONCE, padded, header)
     return header + ciphertext + _sign(author, header + ciphertext), content_key
+
+
+def _stanza_for_nobody() -> tuple[bytes, bytes]:
+    """A random key id, a real ephemeral P-256 point and random bytes: to anyone without the keyring,
+    the same as a stanza for a reader."""
+    kid = os.urandom(32)
+    enc = public_bytes(ec.generate_private_key(ec.SECP256R1()).public_key())
+    return kid, kid + enc + os.urandom(48)
 
 
 def receipt_proof(content_key: bytes, record_id: uuid.UUID) -> bytes:

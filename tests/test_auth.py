@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 import httpx
@@ -89,9 +90,33 @@ def test_enrolment_is_rate_limited(tmp_path):
 def test_a_forged_signature_is_refused(server):
     staff = server.enrolled("staff")
     headers = sign_request(staff.device, "GET", "/api/v1/keyring", b"")
-    headers["Lantern-Signature"] = headers["Lantern-Signature"][:-4] + "AAA="
+    signature = bytearray(base64.b64decode(headers["Lantern-Signature"]))
+    signature[10] ^= 1
+    headers["Lantern-Signature"] = base64.b64encode(bytes(signature)).decode()
     response = httpx.get(server.url + "/api/v1/keyring", headers=headers)
     assert (response.status_code, response.json()["error"]) == (401, "bad_request_signature")
+
+
+@pytest.mark.parametrize(("header", "change"), [
+    ("Lantern-Date", lambda d: "+" + d),
+    ("Lantern-Date", lambda d: d[:3] + "_" + d[3:]),
+    ("Lantern-Date", lambda d: d + ".0"),
+    ("Lantern-Nonce", str.upper),
+    ("Lantern-Nonce", lambda n: n[:-2]),
+    ("Lantern-Device", str.upper),
+    ("Lantern-Signature", lambda s: s.rstrip("=")),
+])
+def test_signature_headers_must_be_exactly_as_the_spec_writes_them(server, header, change):
+    """Each header is signed as sent, so the server reads each only in the one form the spec gives
+    (docs/protocol.md, "Authenticated requests"): another implementation must not be able to disagree."""
+    staff = server.enrolled("staff")
+    headers = sign_request(staff.device, "GET", "/api/v1/keyring", b"")
+    assert httpx.get(server.url + "/api/v1/keyring", headers=headers).status_code == 200
+    headers = sign_request(staff.device, "GET", "/api/v1/keyring", b"")
+    headers[header] = change(headers[header])
+    response = httpx.get(server.url + "/api/v1/keyring", headers=headers)
+    assert (response.status_code, response.json()["error"]) == (401, "unauthenticated")
+    assert header in response.json()["detail"]
 
 
 def test_a_signature_for_another_request_is_refused(server):

@@ -178,3 +178,22 @@ def test_a_reader_makes_the_proof_its_author_expects():
     opened = env.open(data, recipient=reader, author=author.public_key())
     assert opened.content_key == key
     assert env.receipt_proof(opened.content_key, record_id) == env.receipt_proof(key, record_id)
+
+
+def test_stanzas_for_nobody_pad_an_envelope_and_every_reader_still_opens_it():
+    author, reader = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    data, _ = env.seal_keeping_key(b"an allegation", school_id=uuid7(), record_id=uuid7(),
+                                   recipients=[reader.public_key()], author=author, stanzas_at_least=5)
+    header = env.parse(data)
+    assert len(header.recipient_key_ids) == 5 and list(header.recipient_key_ids) == sorted(header.recipient_key_ids)
+    assert env.key_id(reader.public_key()) in header.recipient_key_ids
+    assert env.open(data, recipient=reader, author=author.public_key()).content == b"an allegation"
+    plain = env.seal(b"an allegation", school_id=uuid7(), record_id=uuid7(), recipients=[reader.public_key()],
+                     author=author)
+    assert len(data) == len(plain) + 4 * env.STANZA_LEN  # the size of an envelope to five readers
+    # Never more than an envelope holds, and never fewer stanzas than its readers.
+    many = [ec.generate_private_key(ec.SECP256R1()).public_key() for _ in range(3)]
+    assert len(env.parse(env.seal(b"x", school_id=uuid7(), record_id=uuid7(), recipients=many, author=author,
+                                  stanzas_at_least=2)).recipient_key_ids) == 3
+    assert len(env.parse(env.seal(b"x", school_id=uuid7(), record_id=uuid7(), recipients=many, author=author,
+                                  stanzas_at_least=99)).recipient_key_ids) == env.MAX_RECIPIENTS

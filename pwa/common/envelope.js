@@ -84,15 +84,25 @@ function isUuidV7(bytes) {
 
 // --- Sealing
 
+// A random key id, a real ephemeral P-256 point and random bytes: to anyone without the keyring, the
+// same as a stanza for a reader.
+async function stanzaForNobody() {
+  const id = crypto.getRandomValues(new Uint8Array(KEY_ID_LENGTH));
+  const ephemeral = await subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
+  const enc = new Uint8Array(await subtle.exportKey("raw", ephemeral.publicKey));
+  return { id, bytes: concat(id, enc, crypto.getRandomValues(new Uint8Array(48))) };
+}
+
 // The envelope alone: what every sealer but a note's author needs (see sealKeepingKey).
 export async function seal(fields) {
   return (await sealKeepingKey(fields)).envelope;
 }
 
 // The envelope and its content key, which the author keeps only to check a reader's receipt
-// (receiptProof) and must never use to encrypt anything else.
+// (receiptProof) and must never use to encrypt anything else. With `stanzasAtLeast`, stanzas for
+// nobody are added up to that many (docs/envelope.md, "Padding the recipients").
 export async function sealKeepingKey({
-  content, schoolId, recordId, recipients, authorPrivateKey, authorPublicKeyRaw, urgent = false,
+  content, schoolId, recordId, recipients, authorPrivateKey, authorPublicKeyRaw, urgent = false, stanzasAtLeast = 0,
 }) {
   if (recipients.length < 1 || recipients.length > MAX_RECIPIENTS) {
     throw new RangeError(`need 1 to ${MAX_RECIPIENTS} recipients`);
@@ -116,12 +126,14 @@ export async function sealKeepingKey({
   const stanzas = [];
   for (const { pk, id } of sorted) {
     const { enc, ct } = await sealBase(pk, wrapInfo(school, record, id), new Uint8Array(0), contentKey);
-    stanzas.push(id, enc, ct);
+    stanzas.push({ id, bytes: concat(id, enc, ct) });
   }
+  while (stanzas.length < Math.min(stanzasAtLeast, MAX_RECIPIENTS)) stanzas.push(await stanzaForNobody());
+  stanzas.sort((a, b) => compare(a.id, b.id));
 
   const header = concat(
     MAGIC, u8(VERSION), u8(urgent ? FLAG_URGENT : 0), school, record,
-    await keyId(authorPublicKeyRaw), u8(sorted.length), ...stanzas,
+    await keyId(authorPublicKeyRaw), u8(stanzas.length), ...stanzas.map((s) => s.bytes),
     u32(padded.length + TAG_LENGTH),
   );
   const key = await subtle.importKey("raw", contentKey, "AES-GCM", false, ["encrypt"]);

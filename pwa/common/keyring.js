@@ -174,6 +174,13 @@ export function routeRecipients(content, route) {
 }
 
 // The public keys (65-byte SEC1) a note must be sealed to; a concern when no route is given.
+// How many stanzas every envelope this device seals carries (docs/envelope.md, "Padding the
+// recipients"): as many as a concern has under `content`, so that an allegation to the headteacher
+// alone, an addition or an action is the same size on the wire as a concern to the whole team.
+export function stanzasToHide(content) {
+  return routeRecipients(content, { kind: "concern" }).length;
+}
+
 export function recipientsFor(keyring, route = { kind: "concern" }) {
   return routeRecipients(keyring.content, route).map((r) => fromBase64(r.public_key));
 }

@@ -295,7 +295,7 @@ def test_the_browser_makes_the_receipt_proof_of_the_vector(page):
     assert proof == vector["proof"]
 
 
-def test_sealing_in_the_browser_keeps_the_key_a_python_reader_proves_with(page):
+def test_sealing_in_the_browser_keeps_the_key_a_python_reader_proves_with_and_pads_its_stanzas(page):
     reader = new_keys(1)[0]
     record_id = str(uuid7())
     kept = page.evaluate(
@@ -305,6 +305,7 @@ def test_sealing_in_the_browser_keeps_the_key_a_python_reader_proves_with(page):
              const { envelope, contentKey } = await lantern.envelope.sealKeepingKey({
                content: new TextEncoder().encode("note"), schoolId: school, recordId,
                recipients: [lantern.bytes.fromHex(pub)], authorPrivateKey: device.privateKey, authorPublicKeyRaw: raw,
+               stanzasAtLeast: 3,
              });
              const proof = await lantern.envelope.receiptProof(contentKey, recordId);
              return [lantern.bytes.toBase64(envelope), lantern.bytes.toHex(raw), lantern.bytes.toHex(proof)];
@@ -314,3 +315,6 @@ def test_sealing_in_the_browser_keeps_the_key_a_python_reader_proves_with(page):
     sealed, author_hex, proof = base64.b64decode(kept[0]), bytes.fromhex(kept[1]), kept[2]
     opened = envelope.open(sealed, recipient=reader, author=envelope.public_key_from_bytes(author_hex))
     assert envelope.receipt_proof(opened.content_key, uuid.UUID(record_id)).hex() == proof
+    # Padded with stanzas for nobody to three, in order, as sync/envelope.py pads.
+    ids = opened.header.recipient_key_ids
+    assert len(ids) == 3 and list(ids) == sorted(ids) and envelope.key_id(reader.public_key()) in ids
