@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import re
 import subprocess
@@ -25,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import brotli
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,7 @@ from sync import envelope  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.staff_app import join_demo  # noqa: E402
 from tests.conftest import start_server, stop_server  # noqa: E402
+from tests.hostile.proxy import HostileProxy  # noqa: E402
 
 PWA = ROOT / "pwa"
 
@@ -46,26 +47,42 @@ def verdict(ok: bool) -> str:
 
 
 def shell_paths() -> list[str]:
-    """What a device fetches on its first visit: the page, and the shell its service worker caches."""
+    """What the service worker caches: the app, offline."""
     listed = re.search(r"const SHELL = \[(.*?)\];", (PWA / "sw.js").read_text(), re.S).group(1)
-    return sorted({"/", "/sw.js", *re.findall(r'"(/[^"]*)"', listed)})
+    return sorted(re.findall(r'"(/[^"]*)"', listed))
 
 
-def first_load(url: str) -> tuple[int, int]:
-    """Bytes on the wire (headers and bodies) and bytes of the files, for the whole first load."""
-    wire = files = 0
-    with httpx.Client(base_url=url, headers={"accept-encoding": "gzip, deflate, br"}) as http:
+def served_as_on_disk(url: str) -> int:
+    """Every shell file, as a browser asks for it, decompresses to the file's bytes: their total."""
+    total = 0
+    with httpx.Client(base_url=url, headers={"accept-encoding": "br, gzip"}) as http:
         for path in shell_paths():
             with http.stream("GET", path) as response:
                 raw = b"".join(response.iter_raw())
-            assert response.status_code == 200, path
+            coding = response.headers.get("content-encoding", "identity")
+            body = {"br": brotli.decompress, "gzip": gzip.decompress}.get(coding, lambda b: b)(raw)
             on_disk = (PWA / ("index.html" if path == "/" else path.lstrip("/"))).read_bytes()
-            body = gzip.decompress(raw) if response.headers.get("content-encoding") == "gzip" else raw
-            assert body == on_disk, f"{path}: what was served is not the file"
-            head = sum(len(k) + len(v) + 4 for k, v in response.headers.raw) + len("HTTP/1.1 200 OK\r\n\r\n")
-            wire += len(raw) + head
-            files += len(on_disk)
-    return wire, files
+            assert response.status_code == 200 and body == on_disk, f"{path}: what was served is not the file"
+            total += len(on_disk)
+    return total
+
+
+def first_load(browser, url: str) -> tuple[int, int]:
+    """A first visit in Chromium, from an empty cache until the service worker holds the whole shell:
+    (requests, bytes on the wire), counted by the tests' proxy (telling no lie) in front of the server."""
+    seen: list[int] = []
+    with HostileProxy(url) as proxy:
+        proxy.rule("*", "/", lambda ex: seen.append(
+            len(ex.body) + sum(len(k) + len(v) + 4 for k, v in ex.headers.items()) + len("HTTP/1.1 200 OK\r\n\r\n")))
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(proxy.url + "/")
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30000)
+        cached = page.evaluate("""async () => { const name = (await caches.keys()).find((n) => n.startsWith('lantern-shell-'));
+            return (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname); }""")
+        assert sorted(cached) == shell_paths(), "the worker did not cache the whole shell"
+        context.close()
+    return len(seen), sum(seen)
 
 
 def cold_starts(browser, server, starts: int) -> list[float]:
@@ -75,7 +92,7 @@ def cold_starts(browser, server, starts: int) -> list[float]:
     # The moment the app says it is ready, from the navigation's start (performance.now()'s origin).
     context.add_init_script(script="""new MutationObserver(() => {
         if (document.body && document.body.dataset.ready === 'locked' && !window.readyAt) window.readyAt = performance.now();
-    }).observe(document.documentElement, { attributes: true, subtree: true, attributeFilter: ['data-ready'] });""")
+    }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-ready'] });""")
     context.set_offline(True)
     times = []
     for _ in range(starts):
@@ -151,9 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         print("load average (1, 5, 15 min) at the start: %.2f %.2f %.2f" % os.getloadavg())
         server = start_server(Path(tmp) / "data")
         try:
-            wire, files = first_load(server.url)
-            print(f"first load, empty cache: {len(shell_paths())} files, {files / 1000:.1f} KB of files, "
-                  f"{wire / 1000:.1f} KB on the wire  (target 150 KB: {verdict(wire <= 150_000)})")
+            files = served_as_on_disk(server.url)
+            requests, wire = first_load(browser, server.url)
+            print(f"first load, empty cache, until the app works offline: {requests} requests, "
+                  f"{wire / 1000:.1f} kB on the wire for {len(shell_paths())} files of {files / 1000:.1f} kB  "
+                  f"(target 150 kB: {verdict(wire <= 150_000)})")
             start_ms = cold_starts(browser, server, args.starts)
             print(f"offline cold start to the lock screen: {percentiles(start_ms)}  (target 300 ms: {verdict(max(start_ms) <= 300)})")
             seal_ms = seals(browser, server, args.seals)
@@ -164,7 +183,6 @@ def main(argv: list[str] | None = None) -> int:
             browser.close()
         cli_ms = cli_times(Path(tmp) / "data", args.cli)
         print(f"`lantern admin school list`: {percentiles(cli_ms)}  (target 300 ms: {verdict(max(cli_ms) <= 300)})")
-    print(json.dumps({"wire_bytes": wire, "file_bytes": files}))
     return 0
 
 

@@ -20,8 +20,9 @@
 //   not go through this worker's cache. So a save in progress never meets a file of another version.
 //   Keep it so: a module loaded later with import() could come from a newer shell than its page.
 // - Each worker answers only from its own cache, which `install` fills whole (addAll stores all or
-//   nothing, and `cache: "reload"` bypasses the HTTP cache), so a page gets one version's files,
-//   never a mix. An install that fails (no network, a deploy half done) changes nothing: the old
+//   nothing, and `cache: "no-cache"` asks the server whether each file the browser holds is current,
+//   taking a 304 for one that is: server/static.py), so a page gets one version's files, never a mix,
+//   and a first visit does not download the whole shell twice. An install that fails (no network, a deploy half done) changes nothing: the old
 //   worker and its cache stay in charge, and the browser tries again on a later navigation.
 // The one window left: a new worker that activates in the few milliseconds while a page is still
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
@@ -29,18 +30,16 @@
 
 const VERSION = "be2f46f6f606";
 const CACHE = "lantern-shell-v" + VERSION;
+// "/" is index.html, cached under the URL the page is opened at, so that a first visit fetches it
+// once. The home screen's own icons (icon-512, maskable-*, apple-touch-icon) are not here: the
+// browser fetches them itself when the app is added to a home screen, with the network that needs.
 const SHELL = [
   "/",
-  "/index.html",
   "/app.js",
   "/styles.css",
   "/manifest.webmanifest",
-  "/icons/apple-touch-icon.png",
   "/icons/icon-192.png",
-  "/icons/icon-512.png",
   "/icons/icon.svg",
-  "/icons/maskable-192.png",
-  "/icons/maskable-512.png",
   "/sw-module.js",
   "/common/api.js",
   "/common/bodymap.js",
@@ -96,7 +95,7 @@ const SHELL = [
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(CACHE)
-      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { cache: "reload" }))))
+      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { cache: "no-cache" }))))
       .then(() => self.skipWaiting())
   );
 });
@@ -113,7 +112,7 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   // The API is never cached: answers about notes must be live or fail visibly.
   if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
-  const key = url.pathname === "/" ? "/index.html" : url.pathname;
+  const key = url.pathname === "/index.html" ? "/" : url.pathname;
   event.respondWith(caches.match(key, { cacheName: CACHE }).then((hit) => hit || fetch(event.request)));
 });
 

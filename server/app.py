@@ -10,15 +10,16 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.static_files import create_static_files_router
 
 from server import webpush
+from server.static import Assets
 from server.alert_worker import BackgroundSender, Scheduler
 from server.db import Db, open_database
 from server.demo import ensure_demo_school
-from server.errors import EXCEPTION_HANDLERS
+from server.routes.errors import EXCEPTION_HANDLERS
 from server.ratelimit import RateLimiter
 from server.routes import authenticated_device
+from server.routes.app_files import app_file
 from server.routes.calendar import calendar
 from server.routes.devices import device_key, leave
 from server.routes.enrol import demo, demo_code, enrol
@@ -70,14 +71,8 @@ def create_app(settings: Settings) -> Litestar:
     def provide_db(state: State) -> Db:
         return state.db
 
-    pwa = create_static_files_router(
-        path="/",
-        directories=[settings.pwa_dir],
-        html_mode=True,
-        include_in_schema=False,
-    )
     return Litestar(
-        route_handlers=[*ROUTES, pwa],
+        route_handlers=[*ROUTES, app_file],
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "device": Provide(authenticated_device),
@@ -88,6 +83,9 @@ def create_app(settings: Settings) -> Litestar:
             {
                 "demo": settings.demo,
                 "data_dir": settings.data_dir,
+                # The app's files, compressed once per version (server/static.py). The API is not
+                # compressed: envelopes are ciphertext, and pulls must cost the server nothing more.
+                "assets": Assets(settings.pwa_dir),
                 "push_allow_http": settings.push_allow_http,
                 "enrol_limiter": RateLimiter(settings.enrol_per_minute, burst=settings.enrol_per_minute),
                 "device_limiter": RateLimiter(settings.device_per_minute, burst=settings.device_per_minute),

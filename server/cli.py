@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
 import getpass
 import os
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import msgspec
@@ -114,7 +114,8 @@ def serve(args: argparse.Namespace) -> None:
             f"{settings.data_dir / 'DEMO-ONLY-keys'}. Never record a real concern in it.",
             flush=True,
         )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # No "server: uvicorn" header: it tells an attacker the stack, and costs every response its bytes.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
 
 
 # trust: on the DSL's computer

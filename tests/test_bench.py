@@ -22,3 +22,10 @@ def test_the_triage_bench_runs_and_checks_what_it_measures():
     out = run("triage.py", "--notes", "30", "--actions", "60", "--searches", "3", "--records", "3")
     assert "30 notes with 60 actions, pulled, checked, opened and listed" in out
     assert "search, typed to redrawn: n=3" in out and "an action, Save to shown" in out
+
+
+def test_the_app_bench_runs_and_checks_what_it_measures():
+    out = run("app.py", "--starts", "2", "--seals", "3", "--cli", "2")
+    assert "first load, empty cache, until the app works offline:" in out
+    assert "offline cold start to the lock screen: n=2" in out
+    assert "to 3 recipients: n=3" in out and "`lantern admin school list`: n=2" in out

@@ -3,7 +3,7 @@ from __future__ import annotations
 from litestar import Response, get
 
 from server import calendar as bank_holidays
-from server.errors import error_responses
+from server.routes.errors import error_responses
 from sync.wire import Calendar
 
 

@@ -6,7 +6,8 @@ from litestar import delete, get
 from litestar.params import Parameter
 
 from server import devices
-from server.errors import Refused, error_responses
+from server.errors import Refused
+from server.routes.errors import error_responses
 from server.routes import SIGNED, DbDep, DeviceDep
 from server.schools import TEAM_ROLES
 from sync.wire import DeviceKey, DeviceState, KeyIdHex

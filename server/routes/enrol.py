@@ -11,7 +11,8 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import JSONBody
 
 from server import devices, keyrings, schools
-from server.errors import Refused, error_responses
+from server.errors import Refused
+from server.routes.errors import error_responses
 from server.routes import DbDep
 from sync.wire import DemoCode, DemoSchool, Enrolment, EnrolRequest, Person, School
 

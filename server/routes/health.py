@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from litestar import get
 
-from server.errors import Refused, error_responses
+from server.errors import Refused
+from server.routes.errors import error_responses
 from server.routes import DbDep
 from sync.wire import Health
 

@@ -4,7 +4,8 @@ from litestar import get
 from litestar.datastructures import State
 
 from server import demo, keyrings, schools
-from server.errors import Refused, error_responses
+from server.errors import Refused
+from server.routes.errors import error_responses
 from server.routes import SIGNED, DbDep, DeviceDep
 from sync.keyring import SignedKeyring
 

@@ -7,7 +7,7 @@ from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from server import subscriptions
-from server.errors import error_responses
+from server.routes.errors import error_responses
 from server.routes import SIGNED, DbDep, DeviceDep
 from sync.wire import PushKey, PushSubscription, SubscriptionState
 

@@ -6,7 +6,7 @@ from litestar import post
 from litestar.params import JSONBody
 
 from server import clock, reminders
-from server.errors import error_responses
+from server.routes.errors import error_responses
 from server.routes import SIGNED, DbDep, DeviceDep
 from sync.wire import RemindersRequest, RemindersState
 

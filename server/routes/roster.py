@@ -6,7 +6,7 @@ from litestar import get, post, put
 from litestar.params import JSONBody
 
 from server import roster
-from server.errors import error_responses
+from server.routes.errors import error_responses
 from server.routes import SIGNED, DbDep, DeviceDep
 from sync.wire import (
     RosterEnvelope, RosterKey, RosterKeyRequest, RosterKeyState, RosterMissing, RosterPublish, RosterPublished,

@@ -9,7 +9,8 @@ from litestar import get, post
 from litestar.params import JSONBody, Parameter
 
 from server import clock, views
-from server.errors import Refused, error_responses
+from server.errors import Refused
+from server.routes.errors import error_responses
 from server.routes import SIGNED, DbDep, DeviceDep
 from sync.wire import Receipted, RecordsRequest, ViewTrail
 

@@ -143,7 +143,7 @@ def test_an_update_replaces_the_shell_and_keeps_the_queued_note(browser, tmp_pat
         wait_for_caches(page, [new_cache])
         assert len(page.evaluate(DUMP_DB)["outbox"]) == 1
         assert set(page.evaluate(CACHED_PATHS, new_cache)) == shell_paths(sw)
-        assert 'content="next"' in page.evaluate(CACHED_TEXT, [new_cache, "/index.html"])
+        assert 'content="next"' in page.evaluate(CACHED_TEXT, [new_cache, "/"])
 
         page.reload()  # the next opening runs the new shell, from the new cache
         unlock(page)
