@@ -18,7 +18,7 @@ from server.db import Db, open_database
 from server.demo import ensure_demo_school
 from server.routes.errors import EXCEPTION_HANDLERS
 from server.ratelimit import RateLimiter
-from server.routes import authenticated_device
+from server.routes import authenticated_device, only_json_bodies
 from server.routes.app_files import app_file
 from server.routes.calendar import calendar
 from server.routes.devices import device_key, leave
@@ -78,6 +78,7 @@ def create_app(settings: Settings) -> Litestar:
             "device": Provide(authenticated_device),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=only_json_bodies,
         lifespan=[lifespan],
         state=State(
             {

@@ -99,12 +99,14 @@ def serve(args: argparse.Namespace) -> None:
 
     from server.app import create_app
 
+    from server.db import DatabaseProblem, check_database
     from server.webpush import check_subject
 
     settings = Settings(data_dir=Path(args.data_dir), demo=args.demo)
     try:
         check_subject(settings.vapid_subject)
-    except ValueError as exc:
+        check_database(settings.database_path)
+    except (ValueError, DatabaseProblem) as exc:
         raise Usage(str(exc)) from None
     app = create_app(settings)
     print(f"Lantern is starting: open http://{args.host}:{args.port}/ in a browser.", flush=True)
@@ -164,11 +166,15 @@ def keys_recipient(args: argparse.Namespace) -> None:
 
 
 def open_db(args: argparse.Namespace):
-    from server.db import open_database
+    from server.db import DatabaseProblem, check_database, open_database
 
     path = Settings(data_dir=Path(args.data_dir)).database_path
     if not path.exists():
         raise Usage(f"no Lantern database in {args.data_dir} (use --data-dir)")
+    try:
+        check_database(path)
+    except DatabaseProblem as exc:
+        raise Usage(str(exc)) from None
     return open_database(path)
 
 

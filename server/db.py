@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import sqlite_utils
 from sqlite_utils import Migrations
+
+from server.errors import Refused
 
 migrations = Migrations("lantern")
 
@@ -277,8 +280,10 @@ class Db:
     """
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self.sqlite = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False))
         self._lock = threading.RLock()
+        self._file = _identity(path)
         # WAL lets readers run beside the writer. synchronous=FULL makes every commit reach the disk
         # before it returns: in WAL mode NORMAL can lose the last transactions on power failure, and
         # an acknowledged envelope must never be lost.
@@ -296,9 +301,17 @@ class Db:
         with self._lock:
             yield self.sqlite
 
+    def check_file(self) -> None:
+        """Refuses to go on when the file this connection opened is no longer the one at its path
+        (deleted, or replaced by a restore under the running server): a write would land in a file
+        nobody will ever read again, and be acknowledged as stored."""
+        if _identity(self.path) != self._file:
+            raise Refused("database_unavailable", "the database file was removed or replaced while the server ran: restart it")
+
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
         with self._lock:
+            self.check_file()
             self.sqlite.execute("BEGIN IMMEDIATE")
             try:
                 yield self.sqlite
@@ -309,6 +322,60 @@ class Db:
 
     def close(self) -> None:
         self.sqlite.close()
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+class DatabaseProblem(Exception):
+    """A database Lantern cannot start on, said as a sentence for the person running it."""
+
+
+def check_database(path: Path) -> None:
+    """Before anything is written: the folder must be writable, and a file already there must be a
+    Lantern database whose schema this code knows (not a newer one, which it could damage)."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        probe = folder / ".lantern-write-check"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise DatabaseProblem(
+            f"Lantern cannot write in its data folder {folder} ({exc.strerror or exc}): it keeps its database there. "
+            "Give the user running Lantern write access, or choose another folder with --data-dir."
+        ) from None
+    if not path.exists():
+        return
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            applied = [name for (name,) in connection.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = 'lantern'")] if "_sqlite_migrations" in tables else []
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError:
+        raise DatabaseProblem(
+            f"{path} is not a SQLite database. Lantern will not touch it: move it away, or choose another folder with --data-dir."
+        ) from None
+    if tables and not applied:
+        raise DatabaseProblem(
+            f"{path} is a SQLite database, but not Lantern's. Lantern will not touch it: move it away, or choose another "
+            "folder with --data-dir."
+        )
+    known = {m.name for m in migrations.pending(sqlite_utils.Database(memory=True))}
+    unknown = [name for name in applied if name not in known]
+    if unknown:
+        raise DatabaseProblem(
+            f"{path} was last used by a newer Lantern (its schema has {', '.join(unknown)}, which this version does not "
+            "know). Run that version or a later one; this one could damage it."
+        )
 
 
 def open_database(path: Path) -> Db:

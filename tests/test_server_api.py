@@ -215,7 +215,8 @@ def test_bad_input_from_an_enrolled_device_gets_a_clear_4xx(server, method, path
 
 
 def test_oversized_body_is_refused(server):
-    response = httpx.post(server.url + "/api/v1/envelopes", content=b"x" * (wire.MAX_BODY + 1))
+    response = httpx.post(server.url + "/api/v1/envelopes", content=b"x" * (wire.MAX_BODY + 1),
+                          headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert response.json()["error"] == "too_large"
 

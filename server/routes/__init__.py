@@ -32,3 +32,14 @@ async def authenticated_device(request: Request, state: State) -> Device:
     if not state.device_limiter.allow(device.key_id):
         raise Refused("rate_limited", "too many requests from this device")
     return device
+
+
+async def only_json_bodies(request: Request) -> None:
+    """A request to the API that carries a body must say it is JSON: a text/plain or form body is
+    refused (415) before anyone reads it as JSON, as a browser's simple, unpreflighted request would be."""
+    if not request.url.path.startswith("/api/") or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if has_body and media_type != "application/json":
+        raise Refused("unsupported_media_type", "the body must be JSON (content-type: application/json)")

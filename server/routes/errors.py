@@ -42,6 +42,12 @@ def on_http_error(_: Request, exc: HTTPException) -> Response:
     return _response(status, code, exc.detail if status < 500 else "")
 
 
+def on_too_deep(_: Request, exc: RecursionError) -> Response:
+    # A body nested deeper than any Lantern message (ours are a few levels) exhausts the decoder's
+    # recursion; it is the client's to fix, and says nothing about the server.
+    return _response(400, "invalid_request", "the body is nested too deeply")
+
+
 def on_unexpected_error(request: Request, exc: Exception) -> Response:
     # The type and route only: an exception's message can quote the data that caused it.
     log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
@@ -52,6 +58,7 @@ EXCEPTION_HANDLERS = {
     Refused: on_refused,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,
+    RecursionError: on_too_deep,
     Exception: on_unexpected_error,
 }
 

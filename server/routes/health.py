@@ -10,7 +10,9 @@ from sync.wire import Health
 
 @get("/healthz", sync_to_thread=True, tags=["health"], responses=error_responses(503))
 def healthz(db: DbDep) -> Health:
-    """200 when the database answers; 503 otherwise, so a load balancer or a technician can tell."""
+    """200 when the database answers; 503 otherwise, so a load balancer or a technician can tell, with
+    why: the database does not answer, or its file was removed or replaced under the server."""
+    db.check_file()
     try:
         with db.read() as s:
             ok = s.execute("SELECT 1").fetchone() == (1,)
