@@ -94,6 +94,18 @@ def as_uuid(text: str) -> uuid.UUID:
 # serve
 
 
+ADDRESS_FILE = "served-at.txt"
+
+
+def served_at(data_dir: Path) -> str:
+    """Where `lantern serve` last started on this data folder; a school behind a proxy or TLS gives
+    --base-url instead, the address its staff open."""
+    try:
+        return (data_dir / ADDRESS_FILE).read_text().strip()
+    except OSError:
+        return "http://127.0.0.1:8000"
+
+
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -109,7 +121,9 @@ def serve(args: argparse.Namespace) -> None:
     except (ValueError, DatabaseProblem) as exc:
         raise Usage(str(exc)) from None
     app = create_app(settings)
-    print(f"Lantern is starting: open http://{args.host}:{args.port}/ in a browser.", flush=True)
+    address = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    (settings.data_dir / ADDRESS_FILE).write_text(address + "\n")  # for the links `admin code issue` prints
+    print(f"Lantern is starting: open {address}/ in a browser.", flush=True)
     if args.demo:
         print(
             "DEMO MODE: a demo school with demo-only keys in "
@@ -237,7 +251,7 @@ def code_issue(db, args) -> None:
     from server import devices
 
     code = devices.issue_code(db, args.person, hours=args.hours)
-    link = code.link(args.base_url)
+    link = code.link(args.base_url or served_at(Path(args.data_dir)))
     print(f"Enrolment code (works once, for {args.hours:g} hours): {code.text()}")
     print(f"Link: {link}")
     qr = segno.make(link, error="m")
@@ -380,6 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(group, name, action, help_text):
         p = group.add_parser(name, help=help_text)
+        # Also after the command, where people put it: `lantern admin school list --data-dir ...`.
+        p.add_argument("--data-dir", default=argparse.SUPPRESS, help="the server's data folder")
         p.set_defaults(run=admin(action))
         return p
 
@@ -409,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(code, "issue", code_issue, "issue a one-time enrolment code for a person")
     p.add_argument("--person", required=True, type=as_uuid)
     p.add_argument("--hours", type=float, default=24, help="how long it works (default 24)")
-    p.add_argument("--base-url", default="http://127.0.0.1:8000", help="the address staff open")
+    p.add_argument("--base-url", help="the address staff open (default: where the server last started, from its data folder)")
     p.add_argument("--qr", help="write the QR code to this file (.svg or .png) instead of the terminal")
 
     device = groups.add_parser("device", help="devices").add_subparsers(required=True)

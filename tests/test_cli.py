@@ -119,3 +119,18 @@ def test_a_key_is_never_overwritten(tmp_path: Path):
     assert result.returncode == 2 and "never overwrites" in result.stderr
     assert (tmp_path / "trust.pem").read_bytes() == before
     assert oct((tmp_path / "trust.pem").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_code_links_to_where_the_server_runs_and_data_dir_goes_anywhere(server):
+    data = str(server.data_dir)
+    before = lantern("admin", "--data-dir", data, "school", "list").stdout
+    after = lantern("admin", "school", "list", "--data-dir", data).stdout  # where people put it
+    assert before == after and "Demo" in after
+    person = lantern("admin", "person", "add", "--school", str(server.demo_school_id()), "--name", "Pat",
+                     "--role", "staff", "--data-dir", data).stdout.strip()
+    issued = lantern("admin", "code", "issue", "--person", person, "--data-dir", data,
+                     "--qr", str(server.data_dir.parent / "qr.svg")).stdout
+    assert f"Link: {server.url}/#enrol=" in issued  # the port this server runs on, not 8000
+    issued = lantern("admin", "code", "issue", "--person", person, "--data-dir", data, "--base-url",
+                     "https://lantern.example.sch.uk", "--qr", str(server.data_dir.parent / "qr.svg")).stdout
+    assert "Link: https://lantern.example.sch.uk/#enrol=" in issued

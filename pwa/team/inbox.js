@@ -265,10 +265,11 @@ export function forgetOwner(idb, owner) {
 // gives it. The receipt's proof is made now, from the content key, which the entry does not keep; it
 // is for the record itself, which for a re-seal is the original note, not the envelope that carried it.
 export async function markOpened(idb, record) {
+  if (!record.contentKey) return; // opened by an app from before content keys were kept: nothing to prove with
   const receipt = { record_id: record.recordId, proof: toBase64(await receiptProof(fromBase64(record.contentKey), record.recordId)) };
   return transaction(idb, "envelopes", "readwrite", async (s) => {
     const held = await requestValue(s.envelopes.get(record.entryId));
-    if (held && !held.opened) s.envelopes.put(Object.assign(held, { opened: true, receiptSent: false, receipt }));
+    if (held && (!held.opened || !held.receipt)) s.envelopes.put(Object.assign(held, { opened: true, receiptSent: false, receipt }));
   });
 }
 

@@ -228,7 +228,8 @@ async function openNote(recordId) {
     return;
   }
   team.viewing = kase.id;
-  const unopened = [kase.concern, ...kase.items].filter((r) => r && !r.pending && !r.opened);
+  // And any opened before receipts carried proofs whose receipt is still owed: it is made now.
+  const unopened = [kase.concern, ...kase.items].filter((r) => r && !r.pending && (!r.opened || !r.receiptSent));
   for (const record of unopened) await markOpened(team.idb, record);
   if (unopened.length) await refreshCases();
   if (team.viewing !== kase.id) return;
