@@ -20,6 +20,7 @@ from server.routes.errors import EXCEPTION_HANDLERS
 from server.ratelimit import RateLimiter
 from server.routes import authenticated_device, only_json_bodies
 from server.routes.app_files import app_file
+from server.routes.limits import bounded_heads
 from server.routes.calendar import calendar
 from server.routes.devices import device_key, leave
 from server.routes.enrol import demo, demo_code, enrol
@@ -79,6 +80,7 @@ def create_app(settings: Settings) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=only_json_bodies,
+        middleware=[bounded_heads],
         lifespan=[lifespan],
         state=State(
             {

@@ -37,6 +37,7 @@ STATUS = {
     "roster_outdated": 409,
     "enrolment_code_expired": 410,
     "too_large": 413,
+    "headers_too_large": 431,
     "unsupported_media_type": 415,
     "too_many_reminders": 409,
     "rate_limited": 429,

@@ -5,6 +5,7 @@ for what is not on disk."""
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 
@@ -106,3 +107,20 @@ def test_a_database_file_gone_under_the_running_server_refuses_writes_and_fails_
         staff.push([staff.seal(b"after: must not be acknowledged")])
     assert (raised.value.status, raised.value.code) == (503, "database_unavailable")
     assert "Traceback" not in server.log.read_text()
+
+
+@pytest.mark.parametrize("extra", [
+    [f"X-Header-{i}: v" for i in range(150)],  # too many
+    ["X-Big: " + "a" * 40_000],  # too big
+])
+def test_a_request_head_past_the_bounds_is_refused_431(server, extra):
+    port = int(server.url.rsplit(":", 1)[1])
+    head = "\r\n".join(["GET /healthz HTTP/1.1", "Host: x", *extra, "Connection: close"]) + "\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(head.encode())
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:100]
+    assert b'"error":"headers_too_large"' in answer
+    assert httpx.get(server.url + "/healthz").status_code == 200  # the usual head still passes
