@@ -89,7 +89,7 @@ class BackgroundSender:
 
     def _write(self, batch: list[tuple]) -> None:
         try:
-            with self.db.write() as s:
+            with self.db.write(urgent=True) as s:
                 for item in batch:
                     _apply(s, item)
         except Exception:
@@ -97,7 +97,7 @@ class BackgroundSender:
             # fails leaves its delivery queued, and the scheduler sends it again when its lease ends.
             for item in batch:
                 try:
-                    with self.db.write() as s:
+                    with self.db.write(urgent=True) as s:
                         _apply(s, item)
                 except Exception as exc:
                     log.error("recording a push for alert %s failed: %s", _alert_of(item), type(exc).__name__)
@@ -136,10 +136,10 @@ class InlineSender:
     def submit(self, dispatch: Dispatch) -> None:
         for delivery in dispatch.deliveries:
             outcome = post(self.poster, delivery)
-            with self.db.write() as s:
+            with self.db.write(urgent=True) as s:
                 alerts.record_outcome(s, delivery, outcome, self.clock())
         if dispatch.durable_at is not None:
-            with self.db.write() as s:
+            with self.db.write(urgent=True) as s:
                 alerts.record_durable(s, dispatch.alert_id, dispatch.durable_at)
 
 

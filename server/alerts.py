@@ -267,7 +267,7 @@ def escalate(db: Db, sender: Sender, now: float) -> int:
     """Starts the next step of every due alert; returns how many steps were started."""
     started = 0
     for alert_id in due_alerts(db, now):
-        with db.write() as s:
+        with db.write(urgent=True) as s:
             dispatch = _advance(s, alert_id, now)
         if dispatch is not None:  # handed over only once the step is committed
             sender.submit(dispatch)
@@ -325,7 +325,7 @@ def retry_due(db: Db, sender: Sender, now: float) -> int:
             "SELECT 1 FROM alert_deliveries WHERE state IN ('queued', 'retry') AND next_attempt_at <= ? LIMIT 1", [now]
         ).fetchone():
             return 0
-    with db.write() as s:
+    with db.write(urgent=True) as s:
         rows = s.execute(
             """SELECT dl.id, dl.alert_id, a.record_id, dl.step, dl.device_key_id, dl.attempts,
                       ps.endpoint, ps.p256dh, ps.auth, d.revoked_at
@@ -366,7 +366,7 @@ def run_due(db: Db, sender: Sender, now: float) -> int:
 def resume(db: Db, now: float) -> int:
     """At start: deliveries the last process had in hand are due again now (its sends may never have
     left), and each open alert says in its trail that the schedule resumed. Returns the open alerts."""
-    with db.write() as s:
+    with db.write(urgent=True) as s:
         requeued = dict(s.execute(
             "SELECT alert_id, COUNT(*) FROM alert_deliveries WHERE state = 'queued' GROUP BY alert_id"
         ).fetchall())

@@ -47,7 +47,7 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        db = open_database(settings.database_path)
+        db = open_database(settings.database_path, settings.max_database_pages)
         app.state.db = db
         sender = scheduler = None
         try:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -272,18 +274,38 @@ def m008_receipt_proofs(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE receipts ADD COLUMN proof BLOB")
 
 
+log = logging.getLogger("lantern")
+
+PAGE = 4096  # SQLite's default page size, which Lantern's databases keep
+# What only an urgent note, its alert's bookkeeping, the receipt that stops it and the nonces that
+# sign them may use once the disk is full: 1 MiB, a few hundred urgent notes.
+RESERVE_PAGES = 256
+RESERVE_FILE = "reserve.bin"  # held on the disk so that, when it fills, there is room to give back
+
+
 class Db:
     """The one connection, shared by the server's threads behind a lock (datasette's single writer).
 
     Writes run in BEGIN IMMEDIATE transactions, so that the admin CLI, another process on the same
     file, waits for the write lock up front (busy_timeout) rather than failing half way.
+
+    A full disk (or the database's quota, `max_pages`) is met in the same way: the write that meets it
+    is refused (`storage_full`, nothing written), the reserve file is deleted to give the disk back
+    RESERVE_PAGES, and from then on the database may grow only by those pages and only for an urgent
+    write (`write(urgent=True)`); reads go on. When the disk has room again the reserve is made again
+    and every write is accepted.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_pages: int | None = None) -> None:
         self.path = path
         self.sqlite = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False))
         self._lock = threading.RLock()
         self._file = _identity(path)
+        self.max_pages = max_pages
+        self.full_since: float | None = None
+        self._full_at_pages = 0
+        self._checked_room_at = 0.0
+        self._make_reserve()
         # WAL lets readers run beside the writer. synchronous=FULL makes every commit reach the disk
         # before it returns: in WAL mode NORMAL can lose the last transactions on power failure, and
         # an acknowledged envelope must never be lost.
@@ -309,19 +331,83 @@ class Db:
             raise Refused("database_unavailable", "the database file was removed or replaced while the server ran: restart it")
 
     @contextmanager
-    def write(self) -> Iterator[sqlite_utils.Database]:
+    def write(self, *, urgent: bool = False) -> Iterator[sqlite_utils.Database]:
         with self._lock:
             self.check_file()
-            self.sqlite.execute("BEGIN IMMEDIATE")
+            self._recover_if_room()
+            if self.full_since is not None and not urgent:
+                raise _storage_full()  # what fits in the last free pages is kept for what cannot wait
+            self.sqlite.execute(f"PRAGMA max_page_count = {self._cap(urgent)}")
             try:
-                yield self.sqlite
-            except BaseException:
-                self.sqlite.conn.rollback()
-                raise
-            self.sqlite.execute("COMMIT")
+                self.sqlite.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.sqlite
+                except BaseException:
+                    self.sqlite.conn.rollback()
+                    raise
+                self.sqlite.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL:
+                    raise
+                if self.sqlite.conn.in_transaction:
+                    self.sqlite.conn.rollback()
+                self._now_full()
+                raise _storage_full() from None
+
+    def _cap(self, urgent: bool) -> int:
+        """How many pages this write may grow the database to (SQLite's max_page_count)."""
+        if self.full_since is not None:
+            return self._full_at_pages + (RESERVE_PAGES if urgent else 0)
+        if self.max_pages is not None:
+            return self.max_pages - (0 if urgent else RESERVE_PAGES)
+        return 2**31 - 2  # SQLite's own limit: no cap
+
+    def _now_full(self) -> None:
+        (pages,) = self.sqlite.execute("PRAGMA page_count").fetchone()
+        if self.full_since is None:
+            self.full_since = time.time()
+            self._checked_room_at = time.monotonic()
+            self._full_at_pages = pages
+            (self.path.parent / RESERVE_FILE).unlink(missing_ok=True)
+            log.warning("storage full at %d pages: from now on only urgent notes and their receipts are stored", pages)
+
+    def _make_reserve(self) -> None:
+        try:
+            with open(self.path.parent / RESERVE_FILE, "ab") as f:
+                if f.tell() < RESERVE_PAGES * PAGE:
+                    f.truncate(RESERVE_PAGES * PAGE)
+                    os.posix_fallocate(f.fileno(), 0, RESERVE_PAGES * PAGE)
+        except OSError:
+            pass  # no room even for the reserve: the next write that needs room says so
+
+    def _recover_if_room(self) -> None:
+        """While full, at most every 10 s: room again on the disk (and under the quota) ends it."""
+        if self.full_since is None or time.monotonic() - self._checked_room_at < 10:
+            return
+        self._checked_room_at = time.monotonic()
+        (pages,) = self.sqlite.execute("PRAGMA page_count").fetchone()
+        # Under a quota, room means pages were freed (a school's records moved elsewhere), not one page.
+        under_quota = self.max_pages is None or pages < self.max_pages - 2 * RESERVE_PAGES
+        try:
+            free = os.statvfs(self.path.parent)
+            room = free.f_bavail * free.f_frsize > 4 * RESERVE_PAGES * PAGE
+        except OSError:
+            room = False
+        if room and under_quota:
+            self._make_reserve()
+            self.full_since = None
+            log.warning("storage has room again: every write is accepted")
 
     def close(self) -> None:
         self.sqlite.close()
+
+
+def _storage_full() -> Refused:
+    return Refused(
+        "storage_full",
+        "the server's disk is full: only urgent notes and the receipts that stop their alerts are stored "
+        "until its administrator frees space; keep this on the device and send it again later",
+    )
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -378,7 +464,7 @@ def check_database(path: Path) -> None:
         )
 
 
-def open_database(path: Path) -> Db:
-    db = Db(path)
+def open_database(path: Path, max_pages: int | None = None) -> Db:
+    db = Db(path, max_pages)
     db.migrate()
     return db

@@ -155,8 +155,9 @@ def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, st
     message = requests.request_message(method, path_and_query, date, nonce, body)
     if not signing.verify(signing.public_key_from_bytes(public_key), requests.REQUEST_LABEL, message, signature):
         raise Refused("bad_request_signature", "the signature does not match the request")
-    # Only a correctly signed request spends its nonce, so nobody can burn a device's nonces.
-    with db.write() as s:
+    # Only a correctly signed request spends its nonce, so nobody can burn a device's nonces. A nonce
+    # may use the disk's reserve: without it not even an urgent note could be sent; nonces expire.
+    with db.write(urgent=True) as s:
         s.execute("DELETE FROM nonces WHERE expires_at < ?", [int(now())])
         if s.execute("SELECT 1 FROM nonces WHERE device_key_id = ? AND nonce = ?", [key_id, nonce]).fetchone():
             raise Refused("replayed_request", "this request has been seen before")

@@ -35,7 +35,8 @@ def push(db: Db, device: Device, batch: list[bytes], *, sender: alerts.Sender | 
     """
     checked = check_batch(db, device, batch)
     now = clock()
-    with db.write() as s:
+    # A batch with an urgent note in it may use the disk's reserve (server/db.py), whole.
+    with db.write(urgent=any(header.urgent for _, header in checked)) as s:
         stored = [_store(s, data, header, now) for data, header in checked]
     durable_at = clock()
     for result in stored:
@@ -134,7 +135,7 @@ def record_receipts(db: Db, device: Device, receipts: list[wire.Receipt], *,
     an urgent note acknowledges its alert, in the same transaction: the escalation stops. The proof
     is kept for the author, unread: the server cannot check it (it has no content key)."""
     now = clock()
-    with db.write() as s:
+    with db.write(urgent=True) as s:  # a receipt stops an alert: it may use the disk's reserve
         for receipt in receipts:
             seq = seq_for_recipient(s, device, receipt.record_id)
             s.execute(

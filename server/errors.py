@@ -44,6 +44,7 @@ STATUS = {
     "http_error": 400,
     "internal_error": 500,
     "database_unavailable": 503,
+    "storage_full": 507,
 }
 
 

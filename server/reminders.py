@@ -52,8 +52,9 @@ def update(db: Db, device: Device, request: wire.RemindersRequest, now: float) -
 
 def take_due(db: Db, now: float) -> list[tuple[str, list[tuple[str, bytes, bytes]]]]:
     """The reminders due now, each with the (endpoint, p256dh, auth) of its person's subscribed,
-    unrevoked devices, marked sent in the same transaction: each is pushed once."""
-    with db.write() as s:
+    unrevoked devices, marked sent in the same transaction: each is pushed once. A deadline's
+    reminder is worth the disk's reserve, as an alert is."""
+    with db.write(urgent=True) as s:
         due = s.execute(
             "SELECT id, person_id FROM reminders WHERE sent_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
             [now, BATCH],

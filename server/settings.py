@@ -32,10 +32,17 @@ class Settings:
     # Off in production: a real push service is https, and a team device should not be able to
     # make the server post to plain-http addresses.
     push_allow_http: bool = field(default_factory=lambda: _env("PUSH_ALLOW_HTTP", "") == "1")
+    # The most the database may hold, in MiB (unset: as much as the disk): for a host that gives each
+    # school a share. Met like a full disk (server/db.py): only urgent notes and their receipts go on.
+    max_database_mb: int | None = field(default_factory=lambda: int(_env("MAX_DATABASE_MB", "0")) or None)
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "lantern.db"
+
+    @property
+    def max_database_pages(self) -> int | None:
+        return self.max_database_mb * 1024 * 1024 // 4096 if self.max_database_mb else None
 
     @property
     def vapid_key_path(self) -> Path:

@@ -124,3 +124,40 @@ def test_a_request_head_past_the_bounds_is_refused_431(server, extra):
     assert answer.startswith(b"HTTP/1.1 431"), answer[:100]
     assert b'"error":"headers_too_large"' in answer
     assert httpx.get(server.url + "/healthz").status_code == 200  # the usual head still passes
+
+
+def test_a_full_disk_refuses_what_can_wait_and_stores_an_urgent_note_and_its_receipt(tmp_path):
+    """A database quota stands for the disk: SQLite meets it exactly as a full disk (SQLITE_FULL)."""
+    data = tmp_path / "data"
+    server = start_server(data, env={"LANTERN_MAX_DATABASE_MB": "2"})
+    back = None
+    try:
+        staff, dsl = server.enrolled("staff"), server.enrolled("dsl")
+        stored = []
+        with pytest.raises(ApiError) as raised:
+            for _ in range(200):
+                batch = [staff.seal(b"a note that can wait " * 150) for _ in range(10)]
+                stored += [r.record_id for r in staff.push(batch).results if r.status == "stored"]
+        assert (raised.value.status, raised.value.code) == (507, "storage_full") and len(stored) > 20
+        health = httpx.get(server.url + "/healthz")
+        assert (health.status_code, health.json()["error"]) == (507, "storage_full")
+        assert len(list(dsl.pull_all())) == len(stored)  # reads go on
+        with pytest.raises(ApiError) as again:
+            staff.push([staff.seal(b"still waiting")])
+        assert again.value.code == "storage_full"
+
+        urgent = staff.seal(b"urgent, even now", urgent=True)
+        assert staff.push([urgent]).results[0].status == "stored"
+        (opened,) = [o for o in dsl.open_all(server.demo_key("dsl")) if o.content == b"urgent, even now"]
+        dsl.acknowledge([opened])
+        assert staff.status([opened.header.record_id])[opened.header.record_id].opened
+        assert server.query("SELECT COUNT(*) FROM alerts WHERE acknowledged_at IS NOT NULL") == [(1,)]
+        assert "storage full at" in server.log.read_text() and "Traceback" not in server.log.read_text()
+
+        port = int(server.url.rsplit(":", 1)[1])
+        stop_server(server)
+        back = start_server(data, env={"LANTERN_MAX_DATABASE_MB": "2"}, port=port)
+        held = {o.header.record_id for o in dsl.open_all(back.demo_key("dsl"))}  # the same port: the same client
+        assert held == set(stored) | {opened.header.record_id}  # every acknowledged note, once
+    finally:
+        stop_server(back or server)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from litestar import get
 
+from server.clock import iso
 from server.errors import Refused
 from server.routes.errors import error_responses
 from server.routes import DbDep
@@ -13,6 +14,9 @@ def healthz(db: DbDep) -> Health:
     """200 when the database answers; 503 otherwise, so a load balancer or a technician can tell, with
     why: the database does not answer, or its file was removed or replaced under the server."""
     db.check_file()
+    if db.full_since is not None:
+        raise Refused("storage_full", f"the disk is full since {iso(db.full_since)}: reads go on, and only urgent notes "
+                                      "and their receipts are stored, from a reserve; free space on the server")
     try:
         with db.read() as s:
             ok = s.execute("SELECT 1").fetchone() == (1,)
