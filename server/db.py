@@ -375,8 +375,10 @@ class Db:
         try:
             with open(self.path.parent / RESERVE_FILE, "ab") as f:
                 if f.tell() < RESERVE_PAGES * PAGE:
-                    f.truncate(RESERVE_PAGES * PAGE)
-                    os.posix_fallocate(f.fileno(), 0, RESERVE_PAGES * PAGE)
+                    # Written, not only sized: a sparse file would hold no room to give back.
+                    f.write(bytes(RESERVE_PAGES * PAGE - f.tell()))
+                    f.flush()
+                    os.fsync(f.fileno())
         except OSError:
             pass  # no room even for the reserve: the next write that needs room says so
 
