@@ -67,7 +67,8 @@ def test_enrolment_needs_the_device_private_key(server):
         "device_public_key": public_bytes(stranger.public_key()),
         "proof": bytes(64),
     }
-    response = httpx.post(server.url + "/api/v1/enrol", content=msgspec.json.encode(body))
+    response = httpx.post(server.url + "/api/v1/enrol", content=msgspec.json.encode(body),
+                          headers={"content-type": "application/json"})
     assert (response.status_code, response.json()["error"]) == (400, "invalid_proof")
     server.client().enrol(code.text())  # the code was not spent by the failed attempt
 
@@ -75,9 +76,10 @@ def test_enrolment_needs_the_device_private_key(server):
 def test_enrolment_is_rate_limited(tmp_path):
     limited = start_server(tmp_path / "data", env={"LANTERN_ENROL_PER_MINUTE": "3"})
     try:
-        answers = [httpx.post(limited.url + "/api/v1/enrol", content=b"{}").status_code for _ in range(3)]
+        json = {"content-type": "application/json"}
+        answers = [httpx.post(limited.url + "/api/v1/enrol", content=b"{}", headers=json).status_code for _ in range(3)]
         assert 429 not in answers
-        response = httpx.post(limited.url + "/api/v1/enrol", content=b"{}")
+        response = httpx.post(limited.url + "/api/v1/enrol", content=b"{}", headers=json)
         assert (response.status_code, response.json()["error"]) == (429, "rate_limited")
         assert response.headers["retry-after"]
     finally:
