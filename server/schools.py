@@ -23,6 +23,10 @@ def create_school(db: Db, name: str, trust_public_key: bytes, *, demo: bool = Fa
         raise Refused("invalid_key", "the trust public key is not a P-256 point") from None
     school_id = uuid7()
     with db.write() as s:
+        # A device pins its school by the trust key's fingerprint: two schools with one trust key would
+        # let a code of one enrol a device into the other's keyring, sealing its notes there.
+        if s.execute("SELECT 1 FROM schools WHERE trust_public_key = ?", [trust_public_key]).fetchone():
+            raise Refused("conflict", "another school on this server already has that trust key: each school makes its own")
         s["schools"].insert(
             {"id": str(school_id), "name": name, "demo": int(demo), "trust_public_key": trust_public_key}
         )

@@ -11,6 +11,7 @@ import pytest
 
 from server import devices, keyrings, schools
 from server.demo import load_demo_key
+from server.errors import Refused
 from sync import codes, keyfiles, keyring
 from sync.client import ApiError
 from sync.requests import sign_request
@@ -275,3 +276,17 @@ def test_a_keyring_for_another_school_is_refused():
     with pytest.raises(keyring.KeyringError) as raised:
         keyring.verify(keyring.sign(payload, trust), public_bytes(trust.public_key()), uuid.uuid4())
     assert raised.value.code == "keyring_invalid"
+
+
+def test_a_trust_key_is_one_schools_only(server):
+    """A device pins its school by the trust key: a second school with the same one is refused, so no
+    code of one can enrol a device into the other's keyring."""
+    db = server.db()
+    try:
+        trust = public_bytes(server.demo_key("trust").public_key())
+        with pytest.raises(Refused) as raised:
+            schools.create_school(db, "A copy of the demo school", trust)
+        assert raised.value.code == "conflict" and "already has that trust key" in raised.value.detail
+        schools.create_school(db, "Its own trust key", public_bytes(keyfiles.new_key().public_key()))
+    finally:
+        db.close()
