@@ -21,20 +21,10 @@ from sync.client import Client
 from sync.ids import uuid7
 from sync.signing import public_bytes
 from tests.hostile.proxy import Exchange, HostileProxy, Lie, json_body, replica, set_json
+from tests.test_auth import publish_next
 
 ENROL = "/api/v1/enrol"
 KEYRING = "/api/v1/keyring"
-
-
-def publish_next(server, trust) -> keyring.SignedKeyring:
-    """The trust key holder signs the next version, as tests/test_auth.py does."""
-    db = server.db()
-    try:
-        signed = keyring.sign(keyrings.draft(db, server.demo_school_id()), trust)
-        keyrings.publish(db, server.demo_school_id(), signed)
-        return signed
-    finally:
-        db.close()
 
 
 def enrolled_through(proxy: HostileProxy, server, role: str = "staff") -> Client:
