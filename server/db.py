@@ -305,6 +305,7 @@ class Db:
         self.full_since: float | None = None
         self._full_at_pages = 0
         self._checked_room_at = 0.0
+        self._cap_set: int | None = None  # the max_page_count this connection has now
         self._make_reserve()
         # WAL lets readers run beside the writer. synchronous=FULL makes every commit reach the disk
         # before it returns: in WAL mode NORMAL can lose the last transactions on power failure, and
@@ -337,7 +338,10 @@ class Db:
             self._recover_if_room()
             if self.full_since is not None and not urgent:
                 raise _storage_full()  # what fits in the last free pages is kept for what cannot wait
-            self.sqlite.execute(f"PRAGMA max_page_count = {self._cap(urgent)}")
+            cap = self._cap(urgent)
+            if cap != self._cap_set:  # a pragma per write is a statement on every ingest: only on a change
+                self.sqlite.execute(f"PRAGMA max_page_count = {cap}")
+                self._cap_set = cap
             try:
                 self.sqlite.execute("BEGIN IMMEDIATE")
                 try:

@@ -14,27 +14,22 @@ import msgspec
 import pytest
 
 from sync import envelope, keyfiles, wire
-from sync.client import Client, gaps_in
+from sync.client import gaps_in
 from sync.gaps import Gap
 from sync.ids import uuid7
 from tests.hostile.proxy import Exchange, Lie, json_body, set_json
+from tests.test_hostile_keyrings import enrolled_through
 
 PULL = "/api/v1/envelopes"
 
 
-def note(n: int, *, author: Client | None = None, person_id=None) -> bytes:
+def note(n: int, *, person_id=None) -> bytes:
     """A record as JSON, which the client numbers when it seals it."""
     record = {"type": "concern", "v": 3, "recorded_at": "2026-12-02T09:00:00Z", "child": {"name": f"Child {n}"},
               "words": f"note {n}", "categories": ["neglect"]}
     if person_id is not None:
         record["author"] = {"person_id": str(person_id), "name": "As named"}
     return msgspec.json.encode(record)
-
-
-def through(hostile, server, role: str) -> Client:
-    client = Client(hostile.url)
-    client.enrol(server.code_for(role))
-    return client
 
 
 def pulled(fn):
@@ -51,7 +46,7 @@ def school(server, hostile):
     staff = server.enrolled("staff")
     sent = [staff.seal(note(n)) for n in (1, 2, 3)]
     staff.push(sent)
-    dsl = through(hostile, server, "dsl")
+    dsl = enrolled_through(hostile, server, "dsl")
     key = server.demo_key("dsl")
     honest = dsl.read_all(key)
     assert [r.opened.header.record_id for r in honest] == [envelope.parse(e).record_id for e in sent]
@@ -117,7 +112,7 @@ def test_another_schools_envelope_with_a_device_the_server_vouches_for_is_refuse
 
 def test_a_device_the_server_puts_behind_a_note_in_another_persons_name_is_shown(server, hostile):
     staff = server.enrolled("staff")
-    dsl = through(hostile, server, "dsl")
+    dsl = enrolled_through(hostile, server, "dsl")
     staff_id = envelope.key_id(staff.device.public_key())
     me = dsl.lookup_device(staff_id)
     staff.push([staff.seal(note(1, person_id=me.person_id))])
@@ -127,13 +122,13 @@ def test_a_device_the_server_puts_behind_a_note_in_another_persons_name_is_shown
     other_person = uuid7()
     lie = Lie(lambda ex: set_json(ex, msgspec.structs.replace(json_body(ex, wire.DeviceKey), person_id=other_person, name="Head")))
     hostile.rule("GET", f"/api/v1/devices/{staff_id.hex()}", lie)
-    fresh = through(hostile, server, "dsl")  # asks for the device again
+    fresh = enrolled_through(hostile, server, "dsl")  # asks for the device again
     (read,) = fresh.read_all(server.demo_key("dsl"))
     assert lie.told == 1 and read.author_mismatch and read.signer.person_id == other_person
 
 
 def test_opened_is_believed_only_on_proof(server, hostile):
-    staff = through(hostile, server, "staff")
+    staff = enrolled_through(hostile, server, "staff")
     data = staff.seal(note(1))
     record_id = envelope.parse(data).record_id
     staff.push([data])
