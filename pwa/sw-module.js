@@ -14,7 +14,7 @@
 // itself must change with every version of the app. It names the shell's version below, which must
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: 7a5f176be133
+// Shell version: fdfd326d3937
 
 import "./sw.js";
 import { loadClock } from "./common/clock.js";

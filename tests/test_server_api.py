@@ -124,6 +124,29 @@ def test_pull_pages_in_server_order(server):
     assert (len(last.envelopes), last.more) == (3, False)
 
 
+def test_a_person_with_two_keys_pulls_each_envelope_once_in_server_order(server):
+    """Each of a person's keys is read in its own range and merged: an envelope to both comes once, an
+    envelope to either comes in its place, and no page skips or repeats one."""
+    staff, dsl = server.enrolled("staff"), server.enrolled("dsl")
+    second = keyfiles.new_key()
+    dsl.register_recipient_key(public_bytes(second.public_key()))  # the demo signs it in at once
+    first = server.demo_key("dsl").public_key()
+    to = [[first], [second.public_key()], [first, second.public_key()], [second.public_key()], [first], [first, second.public_key()]]
+    notes = [envelope.seal(f"note {i}".encode(), school_id=staff.school_id, record_id=uuid7(), recipients=keys,
+                           author=staff.device) for i, keys in enumerate(to)]
+    staff.push(notes)
+    for limit in (1, 2, 4, 100):
+        pulled, after, more = [], 0, True
+        while more:
+            page = dsl.pull(after=after, limit=limit)
+            assert len(page.envelopes) <= limit
+            pulled += page.envelopes
+            after, more = page.after, page.more
+        assert [e.data for e in pulled] == notes
+        assert [e.seq for e in pulled] == sorted({e.seq for e in pulled})
+    assert dsl.pull(after=after).envelopes == [] and dsl.pull(after=after).after == after
+
+
 def test_the_author_learns_received_then_opened_and_nothing_more(server):
     staff, dsl = server.enrolled("staff"), server.enrolled("dsl")
     note = staff.seal(b"a note")

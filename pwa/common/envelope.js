@@ -3,7 +3,7 @@
 // report the same error code for the same bytes.
 
 import {
-  ascii, compare, concat, equal, readU32, u32, u8, uuidFromBytes, uuidToBytes,
+  ascii, compare, concat, equal, readU32, toHex, u32, u8, uuidFromBytes, uuidToBytes,
 } from "./bytes.js";
 import { openBase, sealBase } from "./hpke.js";
 
@@ -47,6 +47,27 @@ export class EnvelopeError extends Error {
 
 export async function keyId(publicKeyRaw) {
   return new Uint8Array(await subtle.digest("SHA-256", publicKeyRaw));
+}
+
+// A team device opens thousands of envelopes from a few dozen devices: each public key's id, and its
+// imported verifying key, are worked out once, not once per envelope (bench/triage.py).
+const KEYS_KEPT = 1024;
+const byPublicKey = new Map();
+function knownKey(publicKeyRaw) {
+  const hex = toHex(publicKeyRaw);
+  let known = byPublicKey.get(hex);
+  if (!known) {
+    if (byPublicKey.size >= KEYS_KEPT) byPublicKey.clear();
+    known = { id: keyId(publicKeyRaw), verifier: null };
+    byPublicKey.set(hex, known);
+  }
+  return known;
+}
+
+function verifierOf(publicKeyRaw) {
+  const known = knownKey(publicKeyRaw);
+  known.verifier = known.verifier || subtle.importKey("raw", publicKeyRaw, ECDSA, false, ["verify"]);
+  return known.verifier;
 }
 
 // --- Padding: hide the note's length inside a power-of-two bucket of at least 4 KiB.
@@ -234,7 +255,7 @@ function inScalarRange(x) {
 async function checkAuthor(envelope, authorPublicKeyRaw) {
   const parts = split(envelope);
   // No key at all means the reader could not find the device: unknown_author, as the spec says.
-  if (!authorPublicKeyRaw || !equal(parts.header.authorKeyId, await keyId(authorPublicKeyRaw))) {
+  if (!authorPublicKeyRaw || !equal(parts.header.authorKeyId, await knownKey(authorPublicKeyRaw).id)) {
     throw new EnvelopeError("unknown_author");
   }
   const { signature } = parts;
@@ -242,7 +263,7 @@ async function checkAuthor(envelope, authorPublicKeyRaw) {
   if (valid) {
     // The key id matched, so an unimportable key is the author's and nothing can verify under it.
     try {
-      const pk = await subtle.importKey("raw", authorPublicKeyRaw, ECDSA, false, ["verify"]);
+      const pk = await verifierOf(authorPublicKeyRaw);
       valid = await subtle.verify(
         ECDSA_SHA256, pk, signature, concat(SIGNATURE_LABEL, parts.headerBytes, parts.ciphertext),
       );
@@ -264,7 +285,7 @@ export async function verify(envelope, authorPublicKeyRaw) {
 export async function open(envelope, { recipientPrivateKey, recipientPublicKeyRaw, authorPublicKeyRaw }) {
   const { header, headerBytes, ciphertext } = await checkAuthor(envelope, authorPublicKeyRaw);
 
-  const ownId = await keyId(recipientPublicKeyRaw);
+  const ownId = await knownKey(recipientPublicKeyRaw).id;
   const stanza = header.stanzas.find((s) => equal(s.recipientKeyId, ownId));
   if (!stanza) throw new EnvelopeError("not_a_recipient");
 

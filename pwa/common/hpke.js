@@ -1,8 +1,11 @@
 // RFC 9180 HPKE, Base mode, for exactly one suite: DHKEM(P-256, HKDF-SHA256), HKDF-SHA256,
 // AES-256-GCM. WebCrypto only: P-256 because older tablet browsers have no X25519.
 //
-// WebCrypto's HKDF does extract and expand in one call and cannot take HPKE's labelled two steps,
-// so Extract and Expand (RFC 5869) are written here over HMAC-SHA256.
+// Each of HPKE's labelled Extract-then-Expand pairs is one HKDF (RFC 5869: Expand(Extract(salt, ikm),
+// info) is HKDF(salt, ikm, info)), so WebCrypto's HKDF does each in one call; only the two labelled
+// Extracts whose output is used as a value (psk_id_hash, info_hash) are HMAC-SHA256 under an all-zero
+// key (RFC 5869's absent salt), imported once. Opening a stanza thus costs 8 WebCrypto calls, not
+// 18: a team device catching up opens tens of thousands (bench/triage.py).
 
 import { ascii, concat, u16, u32, u8 } from "./bytes.js";
 
@@ -18,33 +21,25 @@ const NN = 12; // GCM nonce
 const NH = 32; // SHA-256 output
 const EMPTY = new Uint8Array(0);
 
-async function hmac(key, data) {
-  const k = await subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await subtle.sign("HMAC", k, data));
+function labeledIkm(suiteId, label, ikm) {
+  return concat(HPKE_V1, suiteId, ascii(label), ikm);
 }
 
-async function extract(salt, ikm) {
-  // WebCrypto refuses a zero-length HMAC key; RFC 5869 defines an absent salt as NH zero bytes,
-  // which HMAC treats identically to an empty key (keys are zero-padded to the block size).
-  return hmac(salt.length ? salt : new Uint8Array(NH), ikm);
+function labeledInfo(suiteId, label, info, length) {
+  return concat(u16(length), HPKE_V1, suiteId, ascii(label), info);
 }
 
-async function expand(prk, info, length) {
-  let t = EMPTY;
-  let okm = EMPTY;
-  for (let i = 1; okm.length < length; i++) {
-    t = await hmac(prk, concat(t, info, u8(i)));
-    okm = concat(okm, t);
-  }
-  return okm.slice(0, length);
-}
-
-function labeledExtract(suiteId, salt, label, ikm) {
-  return extract(salt, concat(HPKE_V1, suiteId, ascii(label), ikm));
-}
-
-function labeledExpand(suiteId, prk, label, info, length) {
-  return expand(prk, concat(u16(length), HPKE_V1, suiteId, ascii(label), info), length);
+// Keys made once per page: the zero HMAC key of an absent salt, and the schedule's constant IKM.
+let constants = null;
+function constantKeys() {
+  constants = constants || (async () => {
+    const zeroSalt = await subtle.importKey("raw", new Uint8Array(NH), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    // Base mode: psk and psk_id are empty, so psk_id_hash, and the IKM of "secret", never change.
+    const pskIdHash = new Uint8Array(await subtle.sign("HMAC", zeroSalt, labeledIkm(HPKE_SUITE_ID, "psk_id_hash", EMPTY)));
+    const secretIkm = await subtle.importKey("raw", labeledIkm(HPKE_SUITE_ID, "secret", EMPTY), "HKDF", false, ["deriveBits", "deriveKey"]);
+    return { zeroSalt, pskIdHash, secretIkm };
+  })();
+  return constants;
 }
 
 // For P-256 the DH shared secret is the x coordinate of the shared point: 256 bits of deriveBits.
@@ -53,9 +48,11 @@ async function dh(privateKey, publicKeyRaw) {
   return new Uint8Array(await subtle.deriveBits({ name: "ECDH", public: pk }, privateKey, 256));
 }
 
+// LabeledExpand(LabeledExtract("", "eae_prk", dh), "shared_secret", kem_context, Nsecret).
 async function extractAndExpand(dhSecret, kemContext) {
-  const eaePrk = await labeledExtract(KEM_SUITE_ID, EMPTY, "eae_prk", dhSecret);
-  return labeledExpand(KEM_SUITE_ID, eaePrk, "shared_secret", kemContext, NH);
+  const ikm = await subtle.importKey("raw", labeledIkm(KEM_SUITE_ID, "eae_prk", dhSecret), "HKDF", false, ["deriveBits"]);
+  const info = labeledInfo(KEM_SUITE_ID, "shared_secret", kemContext, NH);
+  return new Uint8Array(await subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: EMPTY, info }, ikm, NH * 8));
 }
 
 async function generateEphemeral() {
@@ -65,14 +62,15 @@ async function generateEphemeral() {
 }
 
 async function keySchedule(sharedSecret, info) {
-  // Base mode: psk and psk_id are empty.
-  const pskIdHash = await labeledExtract(HPKE_SUITE_ID, EMPTY, "psk_id_hash", EMPTY);
-  const infoHash = await labeledExtract(HPKE_SUITE_ID, EMPTY, "info_hash", info);
+  const { zeroSalt, pskIdHash, secretIkm } = await constantKeys();
+  const infoHash = new Uint8Array(await subtle.sign("HMAC", zeroSalt, labeledIkm(HPKE_SUITE_ID, "info_hash", info)));
   const context = concat(u8(MODE_BASE), pskIdHash, infoHash);
-  const secret = await labeledExtract(HPKE_SUITE_ID, sharedSecret, "secret", EMPTY);
-  const keyBytes = await labeledExpand(HPKE_SUITE_ID, secret, "key", context, NK);
-  const baseNonce = await labeledExpand(HPKE_SUITE_ID, secret, "base_nonce", context, NN);
-  const key = await subtle.importKey("raw", keyBytes, "AES-GCM", false, ["encrypt", "decrypt"]);
+  // secret = LabeledExtract(shared_secret, "secret", psk); key and base_nonce expand it.
+  const hkdf = (label, length) => ({ name: "HKDF", hash: "SHA-256", salt: sharedSecret, info: labeledInfo(HPKE_SUITE_ID, label, context, length) });
+  const [key, baseNonce] = await Promise.all([
+    subtle.deriveKey(hkdf("key", NK), secretIkm, { name: "AES-GCM", length: NK * 8 }, false, ["encrypt", "decrypt"]),
+    subtle.deriveBits(hkdf("base_nonce", NN), secretIkm, NN * 8).then((bits) => new Uint8Array(bits)),
+  ]);
   return new Context(key, baseNonce);
 }
 

@@ -13,16 +13,17 @@
 import { OfflineError, errorCode, signedFetch } from "../common/api.js";
 import { fromBase64, toBase64, toHex } from "../common/bytes.js";
 import { requestValue, transaction } from "../common/db.js";
-import { EnvelopeError, open, openWithKey, parse, receiptProof } from "../common/envelope.js";
+import { EnvelopeError, openWithKey, parse, receiptProof } from "../common/envelope.js";
 import { readNote } from "../common/note-reader.js";
 import { openLocal, sealLocal } from "../common/vault.js";
+import { openEnvelopes } from "./opener.js";
 
 const NAME = "lantern-inbox";
 // 2: the envelopes' bytes moved to a store of their own ("sealed", keyed like the entries), so that
 // listing and regrouping thousands of entries never copies their envelopes (bench/triage.py).
 const VERSION = 2;
 const PAGE = 500; // the most the server gives in one answer (docs/protocol.md, "Pulling")
-const OPEN_AT_ONCE = 64; // envelopes checked and opened side by side: WebCrypto works off the main thread
+const OPEN_AT_ONCE = 512; // envelopes read from storage and opened in one go (team/opener.js spreads them)
 const RECEIPT_BATCH = 100; // the most record ids one receipt request may carry
 
 // Why a note cannot be shown: `code` is sealed_elsewhere, not_found, unknown_author, wrong_school, an
@@ -101,9 +102,11 @@ function entryOf(owner, seq, data) {
 
 // Pulls every page the server has after this owner's cursor. Each page and the cursor past it are
 // written in one transaction, after the page has arrived (never awaiting the network inside one), so
-// a pull cut off anywhere resumes where it stopped. Resolves with {added}, or {refused: code} when
-// the server refuses; throws OfflineError with no network.
-export async function pullInbox(idb, device) {
+// a pull cut off anywhere resumes where it stopped. `onPage(entries, envelopes)`, if given, is handed
+// each page's new entries as soon as they are stored, and the next page is asked for while it works;
+// the pull waits for what it returns before taking another page, so at most two pages are in memory.
+// Resolves with {added}, or {refused: code} when the server refuses; throws OfflineError with no network.
+export async function pullInbox(idb, device, onPage = null) {
   const owner = device.keyId;
   let added = 0;
   for (;;) {
@@ -115,19 +118,23 @@ export async function pullInbox(idb, device) {
     }
     const pulled = answer.body.envelopes.map((e) => fromBase64(e.data));
     const entries = answer.body.envelopes.map((e, i) => entryOf(owner, e.seq, pulled[i]));
-    added += await transaction(idb, ["envelopes", "sealed", "cursors"], "readwrite", async (s) => {
-      let fresh = 0;
+    const fresh = await transaction(idb, ["envelopes", "sealed", "cursors"], "readwrite", async (s) => {
+      // Every count asked at once (the requests are served in order, with no round trip between).
+      const held = await Promise.all(entries.map((entry) => requestValue(s.envelopes.count(entry.id))));
+      const fresh = [];
       for (let i = 0; i < entries.length; i++) {
         // Already here (a page seen twice): keep it as it is, with whether it was opened.
-        if (!(await requestValue(s.envelopes.count(entries[i].id)))) {
+        if (!held[i]) {
           s.envelopes.put(entries[i]);
           s.sealed.put(pulled[i], entries[i].id);
-          fresh += 1;
+          fresh.push(i);
         }
       }
       s.cursors.put({ owner, after: answer.body.after });
       return fresh;
     });
+    added += fresh.length;
+    if (onPage && fresh.length) await onPage(fresh.map((i) => entries[i]), fresh.map((i) => pulled[i]));
     if (!answer.body.more) return { added };
   }
 }
@@ -177,33 +184,21 @@ async function fetchAuthor(idb, device, keyId) {
   return found;
 }
 
-// Checks and decrypts one entry (`data`: its envelope) with this device's recipient key and reads its
-// content. Resolves with {note, header, signer: {personId, name} of the device that signed it};
-// throws InboxError, or OfflineError when the author's key is needed and there is no network.
-async function openEntry(idb, device, recipientKey, schoolId, entry, data) {
-  if (entry.broken) throw new InboxError(entry.broken);
-  if (!sealedHere(entry, recipientKey)) throw new InboxError("sealed_elsewhere");
-  const author = await authorDevice(idb, device, entry.authorKeyId);
-  let opened;
-  try {
-    opened = await open(data, {
-      recipientPrivateKey: recipientKey.privateKey,
-      recipientPublicKeyRaw: recipientKey.publicKeyRaw,
-      authorPublicKeyRaw: author ? author.publicKeyRaw : null,
-    });
-  } catch (e) {
-    if (e instanceof EnvelopeError) throw new InboxError(e.code);
-    throw e;
-  }
+// What an opened envelope (`result`, as team/opener.js gives it, from `author`'s device) says, once
+// the checks a reader adds have passed. Resolves with {note, header, signer: {personId, name} of the
+// device that signed it, contentKey, number, numberedBy}; throws InboxError, or OfflineError when a
+// re-sealed note's author is needed and there is no network.
+async function readOpened(idb, device, recipientKey, schoolId, author, result) {
+  if (result.error) throw new InboxError(result.error);
   // The server checks this before storing; a reader checks it too, rather than trust the server.
-  if (opened.header.schoolId.toLowerCase() !== schoolId.toLowerCase()) throw new InboxError("wrong_school");
-  const note = readOrRefuse(opened.content);
+  if (result.header.schoolId.toLowerCase() !== schoolId.toLowerCase()) throw new InboxError("wrong_school");
+  const note = readOrRefuse(result.content);
   const signer = { personId: author.personId, name: author.name };
   // Its place in the signing device's sequence to this key (docs/protocol.md, "Gaps"); for a re-seal,
   // the re-seal's own, since it is the envelope this device was handed.
   const numbering = { number: note.sequence[recipientKey.keyId] || null, numberedBy: signer };
-  if (note.type === "reseal") return Object.assign(await openReseal(idb, device, schoolId, note, signer, opened.header), numbering);
-  return { note, header: opened.header, signer, contentKey: opened.contentKey, ...numbering };
+  if (note.type === "reseal") return Object.assign(await openReseal(idb, device, schoolId, note, signer, result.header), numbering);
+  return { note, header: result.header, signer, contentKey: result.contentKey, ...numbering };
 }
 
 function readOrRefuse(content) {
@@ -302,17 +297,64 @@ export function writtenAt(recordId) {
 
 // The vault's kind for what an opened envelope said, kept on this device under the profile key.
 const OPENED = "inbox-record";
-// Opens every entry pulled for this device and not opened yet, OPEN_AT_ONCE at a time. Resolves with
-// the records it opened or marked failed (as openedRecords gives them); stops early, to go on at the
-// next sync, when an author's key is needed and there is no network.
+
+// Opens every entry pulled for this device and not opened yet (one an earlier sync left, cut short).
+// Resolves as openEntries does.
 export async function openPulled(idb, device, recipientKey, schoolId, profileKey) {
   const waiting = (await listInbox(idb, device.keyId)).filter((e) => !e.sealed && !e.failed && !e.broken);
+  const results = { records: [], stopped: false };
+  for (let i = 0; i < waiting.length && !results.stopped; i += OPEN_AT_ONCE) {
+    const chunk = waiting.slice(i, i + OPEN_AT_ONCE);
+    // The chunk's envelopes in one read: a transaction each would cost a round trip each.
+    const data = await transaction(idb, "sealed", "readonly", (s) => Promise.all(chunk.map((e) => requestValue(s.sealed.get(e.id)))));
+    const opened = await openEntries(idb, device, recipientKey, schoolId, profileKey, chunk, data);
+    results.records.push(...opened.records);
+    results.stopped = opened.stopped;
+  }
+  return results;
+}
+
+// Opens `entries` (their envelopes in `data`, in the same order) in team/opener.js's workers, and
+// keeps what each said, or why it failed, in one transaction. Resolves with {records} (as
+// openedRecords gives them) and {stopped}: true when an author's key was needed and there was no
+// network, leaving that author's entries for the next sync.
+export async function openEntries(idb, device, recipientKey, schoolId, profileKey, entries, data) {
   const changes = [];
   const records = [];
   let stopped = false;
-  const openOne = async (entry, data) => {
+  const failed = (entry, code) => {
+    changes.push([entry.id, { failed: code }]);
+    records.push(recordOf({ ...entry, failed: code }, null));
+  };
+  const later = (e) => {
+    if (!(e instanceof OfflineError || (e instanceof InboxError && e.transient))) return false;
+    stopped = true;
+    return true;
+  };
+  const openable = [];
+  entries.forEach((entry, i) => {
+    if (entry.broken) failed(entry, entry.broken);
+    else if (!sealedHere(entry, recipientKey)) failed(entry, "sealed_elsewhere");
+    else openable.push(i);
+  });
+  const authors = new Map();
+  for (const keyId of new Set(openable.map((i) => entries[i].authorKeyId))) {
     try {
-      const found = await openEntry(idb, device, recipientKey, schoolId, entry, data);
+      authors.set(keyId, await authorDevice(idb, device, keyId));
+    } catch (e) {
+      if (!later(e)) throw e;
+    }
+  }
+  const ready = openable.filter((i) => authors.has(entries[i].authorKeyId));
+  const authorOf = (i) => authors.get(entries[i].authorKeyId);
+  const results = await openEnvelopes(
+    ready.map((i) => data[i]), { privateKey: recipientKey.privateKey, publicKeyRaw: recipientKey.publicKeyRaw },
+    ready.map((i) => (authorOf(i) ? authorOf(i).publicKeyRaw : null)),
+  );
+  await Promise.all(ready.map(async (i, k) => {
+    const entry = entries[i];
+    try {
+      const found = await readOpened(idb, device, recipientKey, schoolId, authorOf(i), results[k]);
       // Kept with it: the content key, so that this device can re-seal it to a reader's new key
       // (team.js), and for a re-seal the original's id and readers.
       const opened = {
@@ -323,28 +365,19 @@ export async function openPulled(idb, device, recipientKey, schoolId, profileKey
       changes.push([entry.id, { sealed: await sealLocal(profileKey, OPENED, entry.id, opened) }]);
       records.push(recordOf(entry, opened));
     } catch (e) {
-      if (e instanceof OfflineError || (e instanceof InboxError && e.transient)) {
-        stopped = true;
-        return;
-      }
+      if (later(e)) return;
       if (!(e instanceof InboxError)) throw e;
-      changes.push([entry.id, { failed: e.code }]);
-      records.push(recordOf({ ...entry, failed: e.code }, null));
+      failed(entry, e.code);
     }
-  };
-  for (let i = 0; i < waiting.length && !stopped; i += OPEN_AT_ONCE) {
-    const chunk = waiting.slice(i, i + OPEN_AT_ONCE);
-    // The chunk's envelopes in one read: a transaction each would cost a round trip each.
-    const data = await transaction(idb, "sealed", "readonly", (s) => Promise.all(chunk.map((e) => requestValue(s.sealed.get(e.id)))));
-    await Promise.all(chunk.map((entry, j) => openOne(entry, data[j])));
+  }));
+  if (changes.length) {
+    // Every change in one transaction, its requests all in flight at once (they are served in order).
+    await transaction(idb, "envelopes", "readwrite", (s) => Promise.all(changes.map(async ([id, change]) => {
+      const held = await requestValue(s.envelopes.get(id));
+      if (held) s.envelopes.put(Object.assign(held, change));
+    })));
   }
-  if (!changes.length) return records;
-  // Every change in one transaction, its requests all in flight at once (they are served in order).
-  await transaction(idb, "envelopes", "readwrite", (s) => Promise.all(changes.map(async ([id, change]) => {
-    const held = await requestValue(s.envelopes.get(id));
-    if (held) s.envelopes.put(Object.assign(held, change));
-  })));
-  return records;
+  return { records, stopped };
 }
 
 function recordOf(entry, opened) {

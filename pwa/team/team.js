@@ -27,7 +27,7 @@ import { buildCases, filterCases } from "./cases.js";
 import { pickedChild } from "../common/child-picker.js";
 import { $, el } from "../common/dom.js";
 import { keyId } from "../common/envelope.js";
-import { envelopeOf, markOpened, openInboxDb, openPulled, openedRecords, pullInbox, sendReceipts } from "./inbox.js";
+import { envelopeOf, markOpened, openEntries, openInboxDb, openPulled, openedRecords, pullInbox, sendReceipts } from "./inbox.js";
 import { routeRecipients } from "../common/keyring.js";
 import { readNote } from "../common/note-reader.js";
 import { syncReminders } from "./reminders.js";
@@ -213,7 +213,7 @@ async function openNote(recordId) {
   let kase = caseOf(recordId);
   if (!kase) {
     try {
-      await syncRecords();
+      await inTurn(syncRecords);
     } catch (e) {
       if (!(e instanceof OfflineError)) throw e;
     }
@@ -616,11 +616,30 @@ function listen() {
   }
 }
 
-// Pulls what is new, opens it here, and regroups the cases.
+// Pulls what is new, opens it here, and regroups the cases. Each page is opened while the next one
+// is on its way (the network and the server on one side, the checks on the other).
 async function syncRecords() {
-  await pullInbox(team.idb, team.ctx.device);
-  const fresh = await openPulled(team.idb, team.ctx.device, team.key, team.ctx.enrolment.school.id, team.ctx.key);
-  team.records = team.records.concat(fresh); // decrypted once, here: refreshCases keeps them
+  const { idb, key } = team;
+  const { device, enrolment, key: profileKey } = team.ctx;
+  const fresh = [];
+  let stopped = false;
+  let opening = Promise.resolve();
+  const openPage = (entries, data) => {
+    const previous = opening;
+    opening = previous.then(() => openEntries(idb, device, key, enrolment.school.id, profileKey, entries, data)).then((opened) => {
+      fresh.push(...opened.records);
+      stopped = stopped || opened.stopped;
+    });
+    return previous;
+  };
+  try {
+    await pullInbox(idb, device, openPage);
+  } finally {
+    await opening;
+    team.records = team.records.concat(fresh); // decrypted once, here: refreshCases keeps them
+  }
+  // What an earlier page left for want of an author's key, once the network is back.
+  if (stopped) team.records = team.records.concat((await openPulled(idb, device, key, enrolment.school.id, profileKey)).records);
   await refreshCases();
 }
 
@@ -668,11 +687,13 @@ export async function enterTeam(ctx) {
   }
   showKey();
   await loadCalendar(ctx.db);
-  team.records = await openPulled(team.idb, ctx.device, team.key, ctx.enrolment.school.id, ctx.key).catch((e) => {
-    if (!(e instanceof OfflineError)) throw e;
-    return [];
+  await inTurn(async () => {
+    team.records = await openPulled(team.idb, ctx.device, team.key, ctx.enrolment.school.id, ctx.key).then((opened) => opened.records, (e) => {
+      if (!(e instanceof OfflineError)) throw e;
+      return [];
+    });
+    await refreshCases();
   });
-  await refreshCases();
   showInbox();
   showAlerts(null);
   renewSubscription();
@@ -683,8 +704,28 @@ export async function enterTeam(ctx) {
   if (recordId !== null) onAlert(recordId);
 }
 
-// At each sync of the app: the key if it has not reached the server, the new notes, the receipts owed.
-export async function syncTeam(ctx) {
+// The inbox is pulled and opened by one task at a time (entering the app, each sync): two side by
+// side would open the same envelopes twice. A sync asked for while one waits its turn is that one.
+let inboxTurn = Promise.resolve();
+function inTurn(task) {
+  const run = inboxTurn.then(task);
+  inboxTurn = run.catch(() => {});
+  return run;
+}
+
+let syncWaiting = null;
+// At each sync of the app (the timer, the network back, an action saved): once per turn.
+export function syncTeam(ctx) {
+  team.syncWith = ctx;
+  syncWaiting = syncWaiting || inTurn(() => {
+    syncWaiting = null;
+    return syncTeamNow(team.syncWith);
+  });
+  return syncWaiting;
+}
+
+// The key if it has not reached the server, the new notes, the receipts owed.
+async function syncTeamNow(ctx) {
   if (!team.key || !ctx.device || ctx.device.keyId !== team.ctx.device.keyId) return;
   team.ctx = ctx;
   try {

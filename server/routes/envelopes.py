@@ -49,12 +49,8 @@ def pull(
     limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
 ) -> PullResponse:
     """The envelopes sealed to this device's person, after a server sequence number, oldest first."""
-    rows, more = envelopes.pull(db, device, after, limit)
-    return PullResponse(
-        envelopes=[PulledEnvelope(seq=seq, data=data) for seq, data in rows],
-        more=more,
-        after=rows[-1][0] if rows else after,
-    )
+    rows, more, cursor = envelopes.pull(db, device, after, limit)
+    return PullResponse(envelopes=[PulledEnvelope(seq=seq, data=data) for seq, data in rows], more=more, after=cursor)
 
 
 @post(

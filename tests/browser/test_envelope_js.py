@@ -109,6 +109,7 @@ def test_bytes_helpers(page):
             const id = b.uuidv7();
             return {
                 hex: b.toHex(raw), b64: b.toBase64(raw), unpadded: bad("QQ"), spaced: bad("QU I="),
+                misplaced: [bad("QQ==QUI="), bad("Q==="), bad("=QUI")],
                 ints: [b.u8(0xfe), b.u16(0x1234), b.u32(0xdeadbeef)].map(b.toHex),
                 read: b.readU32(b.u32(0xdeadbeef), 0),
                 uuid: b.uuidFromBytes(b.uuidToBytes("0190A0A0-0000-7000-8000-00000000000F")),
@@ -120,6 +121,7 @@ def test_bytes_helpers(page):
     assert result["hex"] == data.hex()
     assert result["b64"] == b64(data)
     assert result["unpadded"] and result["spaced"]
+    assert result["misplaced"] == [True, True, True]
     assert result["ints"] == ["fe", "1234", "deadbeef"]
     assert result["read"] == 0xDEADBEEF
     assert result["uuid"] == "0190a0a0-0000-7000-8000-00000000000f"
