@@ -17,8 +17,6 @@ server, so the server has less CPU than it would in a school: the figures are pe
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import shutil
 import sqlite3
@@ -33,33 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import load_average, machine, percentiles  # noqa: E402
 from tests.conftest import start_server, stop_server  # noqa: E402
 from tests.pushservice import PushService  # noqa: E402
 
 TARGET_MS = 50.0
-
-
-def percentiles(values: list[float]) -> str:
-    ordered = sorted(values)
-
-    def at(p: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
-
-    return (f"n={len(ordered)}  p50 {at(50):.1f}  p95 {at(95):.1f}  p99 {at(99):.1f}  "
-            f"max {ordered[-1]:.1f}  (ms)")
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}")
 
 
 def main() -> int:
@@ -71,7 +47,7 @@ def main() -> int:
     args = parser.parse_args()
 
     print(f"machine: {machine()}")
-    print("load average (1, 5, 15 min) at the start: %.2f %.2f %.2f" % os.getloadavg())
+    print(f"{load_average()} at the start")
     tmp = Path(tempfile.mkdtemp(prefix="lantern-bench-"))
     env = {"LANTERN_ENROL_PER_MINUTE": "1000000", "LANTERN_DEVICE_PER_MINUTE": "1000000"}
     server = start_server(tmp / "data", env=env)
@@ -154,8 +130,7 @@ def main() -> int:
         p99 = sorted(every)[min(len(every) - 1, round(0.99 * len(every)) - 1)]
         verdict = "meets" if p99 < TARGET_MS and len(every) == total_urgent else "MISSES"
         print(f"{verdict} the target: p99 {p99:.1f} ms < {TARGET_MS:.0f} ms for every push of {len(every)}/{total_urgent} alerts")
-        print("load average (1, 5, 15 min) at the end: %.2f %.2f %.2f: other work on the machine skews the tail"
-              % os.getloadavg())
+        print(f"{load_average()} at the end: other work on the machine skews the tail")
         return 0 if verdict == "meets" else 1
     finally:
         service.stop()

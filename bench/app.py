@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import re
 import subprocess
 import sys
@@ -32,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from bench.triage import machine, percentiles  # noqa: E402
+from bench.report import load_average, machine, percentiles, verdict  # noqa: E402
 from sync import envelope  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.staff_app import join_demo  # noqa: E402
@@ -40,10 +39,6 @@ from tests.conftest import start_server, stop_server  # noqa: E402
 from tests.hostile.proxy import HostileProxy  # noqa: E402
 
 PWA = ROOT / "pwa"
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
 
 
 def shell_paths() -> list[str]:
@@ -165,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         print(f"machine: {machine(browser)}")
-        print("load average (1, 5, 15 min) at the start: %.2f %.2f %.2f" % os.getloadavg())
+        print(f"{load_average()} at the start")
         server = start_server(Path(tmp) / "data")
         try:
             files = served_as_on_disk(server.url)

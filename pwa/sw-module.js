@@ -14,7 +14,7 @@
 // itself must change with every version of the app. It names the shell's version below, which must
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: fdfd326d3937
+// Shell version: b56823321b46
 
 import "./sw.js";
 import { loadClock } from "./common/clock.js";

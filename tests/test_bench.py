@@ -29,3 +29,9 @@ def test_the_app_bench_runs_and_checks_what_it_measures():
     assert "first load, empty cache, until the app works offline:" in out
     assert "offline cold start to the lock screen: n=2" in out
     assert "to 3 recipients: n=3" in out and "`lantern admin school list`: n=2" in out
+
+
+def test_the_catchup_bench_runs_and_checks_what_it_measures():
+    out = run("catchup.py", "--envelopes", "600", "--runs", "2", "--increments", "2", "--during", "200")
+    assert "600 envelopes pulled from the start in pages of 500: n=2" in out
+    assert "100 new envelopes pulled from the cursor: n=2" in out and "each envelope exactly once" in out

@@ -257,33 +257,37 @@ export function forgetOwner(idb, owner) {
 }
 
 // Marks a record opened on this device, with its receipt still to send: `record` as openedRecords
-// gives it. The receipt's proof is made now, from the content key, which the entry does not keep; it
-// is for the record itself, which for a re-seal is the original note, not the envelope that carried it.
+// gives it, which is marked too (the page's records are the list's source: team/team.js). The
+// receipt's proof is made now, from the content key, which the entry does not keep; it is for the
+// record itself, which for a re-seal is the original note, not the envelope that carried it.
 export async function markOpened(idb, record) {
   if (!record.contentKey) return; // opened by an app from before content keys were kept: nothing to prove with
   const receipt = { record_id: record.recordId, proof: toBase64(await receiptProof(fromBase64(record.contentKey), record.recordId)) };
-  return transaction(idb, "envelopes", "readwrite", async (s) => {
-    const held = await requestValue(s.envelopes.get(record.entryId));
-    if (held && (!held.opened || !held.receipt)) s.envelopes.put(Object.assign(held, { opened: true, receiptSent: false, receipt }));
+  const held = await transaction(idb, "envelopes", "readwrite", async (s) => {
+    const entry = await requestValue(s.envelopes.get(record.entryId));
+    if (entry && (!entry.opened || !entry.receipt)) s.envelopes.put(Object.assign(entry, { opened: true, receiptSent: false, receipt }));
+    return entry;
   });
+  if (held) Object.assign(record, { opened: true, receiptSent: held.receiptSent, receipt: held.receipt });
 }
 
-// Sends the receipts this owner still owes, in batches; an entry counts as acknowledged only once the
-// server has answered 200. Resolves with how many were sent; throws OfflineError with no network, so
-// they go at the next sync.
-export async function sendReceipts(idb, device) {
-  const owed = (await listInbox(idb, device.keyId)).filter((e) => e.opened && !e.receiptSent && !e.broken && e.receipt);
+// Sends the receipts owed for `records` (as openedRecords gives them), in batches; a record counts as
+// acknowledged only once the server has answered 200, and is then marked, here and in its entry.
+// Resolves with how many were sent; throws OfflineError with no network, so they go at the next sync.
+export async function sendReceipts(idb, device, records) {
+  const owed = records.filter((r) => r.entryId && r.opened && !r.receiptSent && !r.failed && r.receipt);
   let sent = 0;
   for (let i = 0; i < owed.length; i += RECEIPT_BATCH) {
     const batch = owed.slice(i, i + RECEIPT_BATCH);
-    const answer = await signedFetch(device, "POST", "/api/v1/receipts", { receipts: batch.map((e) => e.receipt) });
+    const answer = await signedFetch(device, "POST", "/api/v1/receipts", { receipts: batch.map((r) => r.receipt) });
     if (answer.status !== 200) return sent; // kept owed: a refusal is reported by the next try's caller
     await transaction(idb, "envelopes", "readwrite", async (s) => {
-      for (const entry of batch) {
-        const held = await requestValue(s.envelopes.get(entry.id));
+      for (const record of batch) {
+        const held = await requestValue(s.envelopes.get(record.entryId));
         if (held) s.envelopes.put(Object.assign(held, { receiptSent: true }));
       }
     });
+    for (const record of batch) record.receiptSent = true;
     sent += batch.length;
   }
   return sent;
@@ -381,7 +385,7 @@ export async function openEntries(idb, device, recipientKey, schoolId, profileKe
 }
 
 function recordOf(entry, opened) {
-  const base = { recordId: entry.recordId, entryId: entry.id, opened: entry.opened, receiptSent: entry.receiptSent };
+  const base = { recordId: entry.recordId, entryId: entry.id, opened: entry.opened, receiptSent: entry.receiptSent, receipt: entry.receipt || null };
   if (entry.broken || entry.failed) return { ...base, note: null, failed: entry.broken || entry.failed, urgent: false };
   return {
     ...base, recordId: opened.recordId || entry.recordId, note: opened.note, signer: opened.signer,
@@ -398,20 +402,12 @@ export function envelopeOf(idb, entryId) {
   return transaction(idb, "sealed", "readonly", (s) => requestValue(s.sealed.get(entryId)));
 }
 
-// Every record this device holds for `owner`, as lib/cases.js takes them: opened ones with what they
-// said, failed ones with their code; entries not opened yet are left out until they are. `known`
-// (entry id -> record) holds what this page already decrypted, so that only new entries are.
-export async function openedRecords(idb, owner, profileKey, known = new Map()) {
-  const records = [];
-  for (const entry of await listInbox(idb, owner)) {
-    const held = known.get(entry.id);
-    if (held) {
-      records.push(Object.assign(held, { opened: entry.opened, receiptSent: entry.receiptSent }));
-    } else if (entry.broken || entry.failed) {
-      records.push(recordOf(entry, null));
-    } else if (entry.sealed) {
-      records.push(recordOf(entry, await openLocal(profileKey, OPENED, entry.id, entry.sealed)));
-    }
-  }
-  return records;
+// Every record this device holds for `owner`, as team/cases.js takes them: opened ones with what they
+// said, failed ones with their code; entries not opened yet are left out until they are. Read once,
+// when its person comes in; the page keeps them from then on (team/team.js).
+export async function openedRecords(idb, owner, profileKey) {
+  const entries = (await listInbox(idb, owner)).filter((e) => e.broken || e.failed || e.sealed);
+  return Promise.all(entries.map(async (entry) => (
+    entry.broken || entry.failed ? recordOf(entry, null) : recordOf(entry, await openLocal(profileKey, OPENED, entry.id, entry.sealed))
+  )));
 }

@@ -42,10 +42,14 @@ import { readFilter, renderTriage } from "./triage.js";
 const RECORD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // What this side keeps between calls: one per page.
+const LIST_AT_ONCE = 200; // rows drawn in the list at first, and added by each "Show more"
+
 const team = {
   ctx: null, key: null, idb: null, listening: false, alerts: false, shown: null, viewing: null, hiddenBefore: null,
   pendingAlert: null, // an alert that came while nobody on the team was in (the app locked): opened at the next entry
   records: [], // what this device has opened for the person in, as team/cases.js takes them
+  groupedAt: 0, // when `cases` was last made from them
+  listed: LIST_AT_ONCE, // how many of the cases matching the filter the list draws
   pending: [], // actions recorded here and not yet pulled back from the server
   cases: [],
   viewsOwed: [], // record ids opened here whose view the server has not been told yet
@@ -92,11 +96,13 @@ async function proposeKey() {
 
 // --- The records and the triage list
 
-// Everything opened for this person, with the actions they recorded here that the server has not
-// given back yet, grouped into cases as of now.
-async function refreshCases() {
-  const known = new Map(team.records.filter((r) => r.entryId).map((r) => [r.entryId, r]));
-  team.records = await openedRecords(team.idb, team.ctx.device.keyId, team.ctx.key, known);
+const REGROUP_MS = 60 * 1000; // how stale the clocks on the list may be, with nothing new coming
+
+// Everything opened for this person (team.records: read from this device when they come in, then
+// kept here as each sync adds to it and as records are opened and acknowledged), with the actions
+// they recorded here that the server has not given back yet, grouped into cases as of now.
+function refreshCases() {
+  team.groupedAt = Date.now();
   const held = new Set(team.records.map((r) => r.recordId));
   team.pending = team.pending.filter((p) => !held.has(p.recordId));
   team.cases = buildCases(team.records.concat(team.pending), Date.now());
@@ -110,9 +116,10 @@ function caseOf(recordId) {
 // Redraws only on a change, and puts the focus back on the button it was on: a redraw at every sync
 // must not pull the focus from under someone using the list.
 function showInbox() {
-  const shown = filterCases(team.cases, readFilter());
+  const matching = filterCases(team.cases, readFilter());
+  const shown = matching.slice(0, team.listed);
   const gaps = findGaps(team.records);
-  const signature = JSON.stringify([team.cases.length, gaps, shown.map((k) => [
+  const signature = JSON.stringify([team.cases.length, matching.length, gaps, shown.map((k) => [
     k.id, k.state, k.urgent, k.overdue, k.next && k.next.id, k.next && k.next.overdue, k.items.length, k.failed.length,
     k.child && k.child.name, k.author, k.concern && k.concern.opened, k.concern && k.concern.receiptSent,
   ])]);
@@ -121,8 +128,8 @@ function showInbox() {
   team.shown = signature;
   const active = document.activeElement;
   const focused = active && active.getAttribute ? active.getAttribute("data-open") : null;
-  renderTriage(shown, team.cases, gaps);
-  document.body.dataset.inboxShown = String(shown.length);
+  renderTriage(shown, team.cases, gaps, matching.length);
+  document.body.dataset.inboxShown = String(matching.length);
   if (focused) {
     const again = $("inbox-list").querySelector(`[data-open="${focused}"]`);
     if (again) again.focus();
@@ -231,7 +238,7 @@ async function openNote(recordId) {
   // And any opened before receipts carried proofs whose receipt is still owed: it is made now.
   const unopened = [kase.concern, ...kase.items].filter((r) => r && !r.pending && (!r.opened || !r.receiptSent));
   for (const record of unopened) await markOpened(team.idb, record);
-  if (unopened.length) await refreshCases();
+  if (unopened.length) refreshCases();
   if (team.viewing !== kase.id) return;
   drawCase(team.cases.find((k) => k.id === kase.id) || kase);
   showInbox();
@@ -242,8 +249,12 @@ async function openNote(recordId) {
 }
 
 function acknowledge() {
-  sendReceipts(team.idb, team.ctx.device)
-    .then((sent) => (sent ? refreshCases().then(showInbox) : null))
+  sendReceipts(team.idb, team.ctx.device, team.records)
+    .then((sent) => {
+      if (!sent) return;
+      refreshCases();
+      showInbox();
+    })
     .catch((e) => { if (!(e instanceof OfflineError)) report(e); }); // offline: sent at the next sync
 }
 
@@ -578,8 +589,16 @@ function listen() {
     if (open) openNote(open.getAttribute("data-open")).catch(report);
   });
   $("note-close").addEventListener("click", () => closeView());
-  $("inbox-filter").addEventListener("input", () => showInbox());
-  $("inbox-filter").addEventListener("change", () => showInbox());
+  const refilter = () => {
+    team.listed = LIST_AT_ONCE; // a new filter starts again from its first rows
+    showInbox();
+  };
+  $("inbox-filter").addEventListener("input", refilter);
+  $("inbox-filter").addEventListener("change", refilter);
+  $("inbox-more").addEventListener("click", () => {
+    team.listed += LIST_AT_ONCE;
+    showInbox();
+  });
   $("inbox-filter").addEventListener("submit", (event) => event.preventDefault());
   $("case-actions").addEventListener("click", (event) => {
     const start = event.target.closest("[data-action]");
@@ -636,16 +655,18 @@ async function syncRecords() {
     await pullInbox(idb, device, openPage);
   } finally {
     await opening;
-    team.records = team.records.concat(fresh); // decrypted once, here: refreshCases keeps them
+    team.records = team.records.concat(fresh); // decrypted once, here, and kept
   }
   // What an earlier page left for want of an author's key, once the network is back.
   if (stopped) team.records = team.records.concat((await openPulled(idb, device, key, enrolment.school.id, profileKey)).records);
-  await refreshCases();
+  // Regrouping every case is the costly part of a sync with thousands: done when something came, and
+  // otherwise once a minute, for the clocks that fell due meanwhile.
+  if (fresh.length || stopped || Date.now() - team.groupedAt >= REGROUP_MS) refreshCases();
 }
 
 async function syncInbox() {
   await syncRecords();
-  await sendReceipts(team.idb, team.ctx.device);
+  if (await sendReceipts(team.idb, team.ctx.device, team.records)) refreshCases();
   const { db, device, key } = team.ctx;
   await resealToNewKeys();
   await syncReminders(db, device, device.keyId, key, team.cases);
@@ -688,11 +709,13 @@ export async function enterTeam(ctx) {
   showKey();
   await loadCalendar(ctx.db);
   await inTurn(async () => {
-    team.records = await openPulled(team.idb, ctx.device, team.key, ctx.enrolment.school.id, ctx.key).then((opened) => opened.records, (e) => {
+    const held = await openedRecords(team.idb, ctx.device.keyId, ctx.key);
+    const fresh = await openPulled(team.idb, ctx.device, team.key, ctx.enrolment.school.id, ctx.key).then((opened) => opened.records, (e) => {
       if (!(e instanceof OfflineError)) throw e;
       return [];
     });
-    await refreshCases();
+    team.records = held.concat(fresh);
+    refreshCases();
   });
   showInbox();
   showAlerts(null);

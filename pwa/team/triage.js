@@ -87,14 +87,21 @@ function renderGaps(gaps) {
 }
 
 // Draws `cases` into #inbox-list, the records missing from what this device holds, and the overdue
-// clocks across them, at the top.
-export function renderTriage(cases, shownOf, gaps) {
+// clocks across them, at the top; `matching` cases in all match the filter, of which `cases` are the
+// first (the rest a button away: thousands of rows at once would be slow to draw and no use to read).
+export function renderTriage(cases, shownOf, gaps, matching = cases.length) {
   renderGaps(gaps);
   const list = $("inbox-list");
-  while (list.firstChild) list.removeChild(list.firstChild);
-  for (const kase of cases) list.appendChild(row(kase));
+  // Built apart and put in at once, and the old rows dropped in one go: thousands of cases, one layout.
+  const rows = document.createDocumentFragment();
+  for (const kase of cases) rows.appendChild(row(kase));
+  list.textContent = "";
+  list.appendChild(rows);
   const overdue = shownOf.filter((k) => k.overdue && k.state !== "closed").length;
   $("inbox-overdue").textContent = overdue ? `${overdue === 1 ? "1 case has" : `${overdue} cases have`} a clock overdue: they are at the top.` : "";
+  const more = matching - cases.length;
+  $("inbox-more").hidden = more <= 0;
+  $("inbox-more").textContent = `Show more (${more === 1 ? "1 more case matches" : `${more} more cases match`})`;
   $("inbox-empty").hidden = cases.length > 0;
   $("inbox-empty").textContent = shownOf.length ? "No case matches." : "None yet.";
 }

@@ -327,3 +327,28 @@ def test_a_note_reaches_a_device_its_reader_enrolled_after_it_was_sealed(browser
     assert first_page.evaluate("document.body.dataset.inbox") == "1"
     first.close()
     second.close()
+
+
+def test_a_long_list_draws_its_first_rows_and_the_rest_on_asking(browser, server):
+    """Thousands of cases are not drawn at once: the first 200, urgent ones first, then 200 more at each
+    "Show more", and a new filter starts again from its first rows."""
+    context, page = team_page(browser, server, "dsl")
+    with server.enrolled("staff") as staff:
+        notes = [staff.seal(json.dumps(concern(urgent=i == 204, words=f"Note {i} {MARKER}")).encode(), urgent=i == 204)
+                 for i in range(205)]
+        for i in range(0, len(notes), 100):
+            staff.push(notes[i:i + 100])
+    sync_now(page)
+    page.wait_for_function("document.body.dataset.inbox === '205'")
+    rows = page.locator("#inbox-list > li")
+    assert rows.count() == 200
+    assert rows.first.get_attribute("data-record") == str(uuid.UUID(bytes=notes[204][22:38]))
+    more = page.locator("#inbox-more")
+    assert more.inner_text() == "Show more (5 more cases match)"
+    more.click()
+    assert rows.count() == 205 and more.is_hidden()
+    page.fill("#filter-text", MARKER)
+    assert rows.count() == 200 and more.inner_text() == "Show more (5 more cases match)"
+    page.fill("#filter-text", "Note 203")
+    assert rows.count() == 1 and more.is_hidden()
+    context.close()

@@ -1,0 +1,39 @@
+"""What every bench script prints beside its figures: the machine, the versions, percentiles and
+whether a target was met, so that docs/performance.md can keep each table with what it ran on."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+from pathlib import Path
+
+
+def percentiles(values: list[float], unit: str = "ms") -> str:
+    ordered = sorted(values)
+
+    def at(p: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+    return f"n={len(ordered)}  p50 {at(50):.1f}  p95 {at(95):.1f}  p99 {at(99):.1f}  max {ordered[-1]:.1f}  ({unit})"
+
+
+def machine(browser=None) -> str:
+    """The CPU, cores, kernel, Python, SQLite, and the browser's version when one is given."""
+    cpu = "unknown CPU"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    described = (f"{cpu}, {os.cpu_count()} cores; {platform.system()} {platform.release()}; Python "
+                 f"{platform.python_version()}; SQLite {sqlite3.sqlite_version}")
+    return described + (f"; Chromium {browser.version}" if browser is not None else "")
+
+
+def load_average() -> str:
+    return "load average (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg()
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
