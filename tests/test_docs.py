@@ -116,6 +116,15 @@ def test_readme_commands_are_the_real_ones():
         assert flag in README
 
 
+def test_every_bench_script_is_run_from_the_readme_with_its_figures_kept():
+    performance = (DOCS / "performance.md").read_text()
+    scripts = [p.name for p in sorted((ROOT / "bench").glob("*.py")) if p.name != "report.py"]
+    assert scripts, "no bench scripts found"
+    for name in scripts:
+        assert f".venv/bin/python bench/{name}" in README, f"README does not say how to run bench/{name}"
+        assert f"(`bench/{name}`)" in performance, f"docs/performance.md has no section for bench/{name}"
+
+
 def test_every_screen_has_its_screenshots_in_the_readme():
     from tests.browser.screens import SCREENS, VIEWPORTS
 
