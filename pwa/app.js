@@ -162,7 +162,8 @@ async function sync(app) {
   try {
     report = await replayAll(db);
     if (!report.offline && profile) {
-      await pollStatus(db, profile);
+      // A note the server lost (restored from a backup) goes back in the outbox: sent again at once.
+      if (await pollStatus(db, profile)) report = await replayAll(db);
       const held = await refreshKeyring(db, profile);
       if (held && app.profile === profile) useKeyring(app, held);
       warn(expiryWarning(app.keyring));

@@ -14,7 +14,7 @@
 // itself must change with every version of the app. It names the shell's version below, which must
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: b56823321b46
+// Shell version: 7ae5191181e0
 
 import "./sw.js";
 import { loadClock } from "./common/clock.js";

@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from server import webpush
+from server import clock, continuity, webpush
 from server.static import Assets
 from server.alert_worker import BackgroundSender, Scheduler
 from server.db import Db, open_database
@@ -49,6 +49,8 @@ def create_app(settings: Settings) -> Litestar:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         db = open_database(settings.database_path, settings.max_database_pages)
         app.state.db = db
+        app.state.database_id = continuity.database_id(db)
+        continuity.raise_seq_floor(db, clock.now())
         sender = scheduler = None
         try:
             if settings.demo:

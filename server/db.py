@@ -7,6 +7,7 @@ import os
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -272,6 +273,14 @@ def m008_receipt_proofs(db: sqlite_utils.Database) -> None:
     """Each receipt's proof that its reader opened the record (docs/envelope.md, "Receipts"), kept for
     the author's device to check; receipts from before it have none, and prove nothing."""
     db.execute("ALTER TABLE receipts ADD COLUMN proof BLOB")
+
+
+@migrations()
+def m009_database_identity(db: sqlite_utils.Database) -> None:
+    """The database's identity, made once with it and kept in its backups, so that a device meeting
+    another database at the same address knows to pull again from the start (server/continuity.py)."""
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO meta (key, value) VALUES ('database_id', ?)", [str(uuid.uuid4())])
 
 
 log = logging.getLogger("lantern")

@@ -102,9 +102,16 @@ def _store(s, data: bytes, header: envelope.Header, now: float) -> Stored:
     return Stored(header.record_id, seq, duplicate=False, alert=alert)
 
 
-def pull(db: Db, device: Device, after: int, limit: int) -> tuple[list[tuple[int, bytes]], bool, int]:
-    """One page of the envelopes sealed to the device's person, in server order: its rows, whether more
-    remain, and the cursor past it (the last seq it looked at, so a page is never read twice).
+@dataclass(frozen=True)
+class Page:
+    rows: list[tuple[int, bytes]]
+    more: bool  # whether another page remains
+    after: int  # the cursor past this page: the last seq it looked at, so a page is never read twice
+    high_water: int  # the last seq sealed to this person, on this server now (0 for none)
+
+
+def pull(db: Db, device: Device, after: int, limit: int) -> Page:
+    """One page of the envelopes sealed to the device's person, in server order.
 
     Each of the person's keys is read in its own range of the (key_id, seq) index, which stops after
     limit+1 rows, and the ranges are merged here: one query over all of them, ordered by seq, would
@@ -116,18 +123,21 @@ def pull(db: Db, device: Device, after: int, limit: int) -> tuple[list[tuple[int
             [str(device.person_id), str(device.school_id)],
         )]
         seqs: set[int] = set()
+        high_water = 0
         for key_id in keys:
             seqs.update(row[0] for row in s.execute(
                 "SELECT seq FROM envelope_recipients WHERE key_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                 [key_id, after, limit + 1],
             ))
+            (last,) = s.execute("SELECT max(seq) FROM envelope_recipients WHERE key_id = ?", [key_id]).fetchone()
+            high_water = max(high_water, last or 0)
         page = sorted(seqs)[:limit + 1]
         wanted = page[:limit]
         rows = s.execute(
             f"SELECT seq, data FROM envelopes WHERE school_id = ? AND seq IN ({','.join('?' * len(wanted))}) ORDER BY seq",
             [str(device.school_id), *wanted],
         ).fetchall() if wanted else []
-    return [(seq, data) for seq, data in rows], len(page) > limit, wanted[-1] if wanted else after
+    return Page([(seq, data) for seq, data in rows], len(page) > limit, wanted[-1] if wanted else after, high_water)
 
 
 def seq_for_recipient(s, device: Device, record_id: uuid.UUID) -> int:

@@ -51,6 +51,14 @@ class Read:
     number: int | None = None
 
 
+@dataclass(frozen=True)
+class Cursor:
+    """How far this device has pulled, and from which database (docs/protocol.md, "When the server forgets")."""
+
+    database: str | None = None
+    after: int = 0
+
+
 def gaps_in(reads: Iterable[Read]) -> list[gaps.Gap]:
     """The records missing from what read_all found, by signing device (docs/protocol.md, "Gaps")."""
     return gaps.find(
@@ -106,6 +114,10 @@ class Client:
         self.receipt_checks: dict[uuid.UUID, bytes] = {}
         # How many records this device has sealed to each recipient key id (docs/protocol.md, "Gaps").
         self.sequences: dict[bytes, int] = {}
+        # What this device has pulled (pull_new), and the envelopes the server acknowledged, kept to
+        # send again if it forgets them (docs/protocol.md, "When the server forgets").
+        self.cursor = Cursor()
+        self.sent: dict[uuid.UUID, bytes] = {}
 
     def close(self) -> None:
         self._http.close()
@@ -247,11 +259,45 @@ class Client:
         return msgspec.json.encode(record | {"sequence": {kid.hex(): self.sequences[kid] for kid in ids}})
 
     def push(self, envelopes: list[bytes]) -> wire.PushResponse:
-        return self._send("POST", "/api/v1/envelopes", wire.PushResponse, wire.PushRequest(envelopes=envelopes), signed=True)
+        answer = self._send("POST", "/api/v1/envelopes", wire.PushResponse, wire.PushRequest(envelopes=envelopes), signed=True)
+        for data in envelopes:  # all or none: an answer means every one is stored
+            self.sent[envelope.parse(data).record_id] = data
+        return answer
+
+    def resend_missing(self) -> list[uuid.UUID]:
+        """Asks about every envelope this device had acknowledged, and sends again the ones the server
+        says it does not hold (a server restored from a backup, or one that lost its last commits)."""
+        ids = list(self.sent)
+        missing = []
+        for i in range(0, len(ids), wire.MAX_BATCH):
+            statuses = self.status(ids[i:i + wire.MAX_BATCH])
+            missing += [rid for rid in ids[i:i + wire.MAX_BATCH] if not statuses[rid].received]
+        for i in range(0, len(missing), wire.MAX_BATCH):
+            self.push([self.sent[rid] for rid in missing[i:i + wire.MAX_BATCH]])
+        return missing
 
     def pull(self, after: int = 0, limit: int = 100) -> wire.PullResponse:
         path = "/api/v1/envelopes?" + urlencode({"after": after, "limit": limit})
         return self._send("GET", path, wire.PullResponse, None, signed=True)
+
+    def pull_new(self) -> list[wire.PulledEnvelope]:
+        """Every envelope after this device's cursor, which moves past them. From the start again, once,
+        when the answer comes from another database than the cursor's, or when the server holds less for
+        this person than the cursor has passed: it forgot, and what it has now may be numbered anew
+        (the caller meets what it already has again, and keeps one of each: read_all does)."""
+        after, pulled, checked = self.cursor.after, [], False
+        while True:
+            page = self.pull(after, limit=wire.MAX_PAGE)
+            if not checked:
+                checked = True
+                if after and self.cursor.database is not None and (page.database != self.cursor.database or after > page.high_water):
+                    after = 0
+                    continue
+            pulled += page.envelopes
+            after = page.after
+            if not page.more:
+                self.cursor = Cursor(page.database, after)
+                return pulled
 
     def pull_all(self, after: int = 0) -> Iterator[wire.PulledEnvelope]:
         while True:

@@ -195,6 +195,8 @@ class PullResponse(Strict):
     envelopes: list[PulledEnvelope]
     more: bool
     after: int
+    database: str  # the database's identity: another one means pulling again from the start
+    high_water: int  # the last seq this server holds for the person: a cursor past it means it forgot
 
 
 class RecordsRequest(Strict):

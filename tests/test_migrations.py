@@ -233,10 +233,25 @@ def seed_m007_views(db: sqlite_utils.Database, data_dir: Path, ctx: dict) -> Non
                [seq, str(ctx["other_school"]), str(ctx["dsl"]), ctx["dsl_phone"], 1736933430.0])
 
 
+def seed_m008_receipt_proofs(db: sqlite_utils.Database, data_dir: Path, ctx: dict) -> None:
+    """A note opened by the DSL after receipts carried proofs: its receipt with the proof."""
+    school, device = ctx["other_school"], ctx["staff_device"]
+    data = envelope.seal(b"a note from the receipts era", school_id=school, record_id=uuid7(),
+                         recipients=[ctx["dsl_key"].public_key()], author=device)
+    seq = db.execute(
+        """INSERT INTO envelopes (record_id, school_id, author_key_id, urgent, data, received_at)
+           VALUES (?, ?, ?, 0, ?, ?)""",
+        [str(envelope.parse(data).record_id), str(school), key_id(device.public_key()).hex(), data, WHEN],
+    ).lastrowid
+    db.execute("INSERT INTO envelope_recipients (key_id, seq) VALUES (?, ?)", [key_id(ctx["dsl_key"].public_key()).hex(), seq])
+    db.execute("INSERT INTO receipts (seq, person_id, opened_at, proof) VALUES (?, ?, ?, ?)",
+               [seq, str(ctx["dsl"]), WHEN, bytes(range(32))])
+
+
 # Rows as each version's schema allowed them, written just after that migration ran.
 SEED_ROWS = {f.__name__.removeprefix("seed_"): f for f in (
     seed_m001_foundation, seed_m002_people_enrolment_keyring, seed_m003_alerts, seed_m004_recipient_keys,
-    seed_m005_roster, seed_m006_reminders, seed_m007_views,
+    seed_m005_roster, seed_m006_reminders, seed_m007_views, seed_m008_receipt_proofs,
 )}
 
 

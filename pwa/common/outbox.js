@@ -22,6 +22,19 @@ export function enqueue(db, { recordId, envelope, profileId, copy, receiptCheck 
   });
 }
 
+// How long a device keeps each envelope it sent, to send it again should the server lose it (restored
+// from a backup older than the note: docs/protocol.md, "When the server forgets"). A school restores
+// from last night's backup; 35 days covers a backup found wanting only weeks later.
+export const KEEP_SENT_DAYS = 35;
+
+// Puts a sent note back in the outbox, to go again: the server says it does not hold it.
+export function sendAgain(s, sentItem) {
+  s.outbox.put({
+    recordId: sentItem.recordId, envelope: sentItem.envelope, profileId: sentItem.profileId,
+    receiptCheck: sentItem.receiptCheck || null, savedAt: sentItem.savedAt, sentAgain: true,
+  });
+}
+
 // What waits, oldest first: every profile's, or only `profileId`'s.
 export async function waiting(db, profileId) {
   const items = (await getAll(db, "outbox")).filter((i) => profileId === undefined || i.profileId === profileId);
@@ -34,12 +47,16 @@ function acknowledge(db, item, seq) {
     // so a later status ("opened") is never overwritten by a second acknowledgement.
     if (!(await requestValue(s.outbox.get(item.recordId)))) return;
     s.outbox.delete(item.recordId);
-    // received: the server has it; opened: not yet (status.js learns that later). A note from before
-    // profiles kept whom it was sealed to here, in the clear; it still does.
+    // Sent again after the server forgot it (staff/status.js): what its author already saw proven stays.
+    const before = await requestValue(s.sent.get(item.recordId));
+    // received: the server has it; opened: not yet (status.js learns that later). The envelope is
+    // kept for KEEP_SENT_DAYS, to send again if the server loses it. A note from before profiles
+    // kept whom it was sealed to here, in the clear; it still does.
     s.sent.put({
       recordId: item.recordId, profileId: item.profileId, savedAt: item.savedAt, seq,
-      receivedAt: new Date().toISOString(), received: true, opened: false,
+      receivedAt: new Date().toISOString(), received: true, opened: Boolean(before && before.opened),
       recipients: item.recipients || null, refersTo: item.refersTo || null, receiptCheck: item.receiptCheck || null,
+      envelope: item.envelope,
     });
   });
 }

@@ -109,10 +109,17 @@ function entryOf(owner, seq, data) {
 export async function pullInbox(idb, device, onPage = null) {
   const owner = device.keyId;
   let added = 0;
+  let checked = false;
   for (;;) {
     const cursor = await transaction(idb, "cursors", "readonly", (s) => requestValue(s.cursors.get(owner)));
     const after = cursor ? cursor.after : 0;
-    const answer = await signedFetch(device, "GET", `/api/v1/envelopes?after=${after}&limit=${PAGE}`, null);
+    let answer = await signedFetch(device, "GET", `/api/v1/envelopes?after=${after}&limit=${PAGE}`, null);
+    if (!checked && answer.status === 200 && answer.body && forgotten(cursor, answer.body)) {
+      // Another database, or one that holds less than this cursor passed (restored from a backup):
+      // from the start again. What is already here stays as it is; only what is new is added.
+      answer = await signedFetch(device, "GET", `/api/v1/envelopes?after=0&limit=${PAGE}`, null);
+    }
+    checked = true;
     if (answer.status !== 200 || !answer.body || !Array.isArray(answer.body.envelopes)) {
       return { added, refused: errorCode(answer) };
     }
@@ -130,13 +137,19 @@ export async function pullInbox(idb, device, onPage = null) {
           fresh.push(i);
         }
       }
-      s.cursors.put({ owner, after: answer.body.after });
+      s.cursors.put({ owner, after: answer.body.after, database: typeof answer.body.database === "string" ? answer.body.database : null });
       return fresh;
     });
     added += fresh.length;
     if (onPage && fresh.length) await onPage(fresh.map((i) => entries[i]), fresh.map((i) => pulled[i]));
     if (!answer.body.more) return { added };
   }
+}
+
+// Whether the server has forgotten what this cursor passed (docs/protocol.md, "When the server forgets").
+function forgotten(cursor, page) {
+  if (!cursor || !cursor.after || !cursor.database) return false;
+  return page.database !== cursor.database || (Number.isInteger(page.high_water) && cursor.after > page.high_water);
 }
 
 // This owner's entries, newest first.

@@ -45,12 +45,17 @@ def push(db: DbDep, device: DeviceDep, state: State, data: JSONBody[PushRequest]
 def pull(
     db: DbDep,
     device: DeviceDep,
+    state: State,
     after: Annotated[int, Parameter(ge=0, le=2**63 - 1, description="the last seq this device has")] = 0,
     limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
 ) -> PullResponse:
-    """The envelopes sealed to this device's person, after a server sequence number, oldest first."""
-    rows, more, cursor = envelopes.pull(db, device, after, limit)
-    return PullResponse(envelopes=[PulledEnvelope(seq=seq, data=data) for seq, data in rows], more=more, after=cursor)
+    """The envelopes sealed to this device's person, after a server sequence number, oldest first, with
+    which database answers and the last seq it holds for them (docs/protocol.md, "When the server forgets")."""
+    page = envelopes.pull(db, device, after, limit)
+    return PullResponse(
+        envelopes=[PulledEnvelope(seq=seq, data=data) for seq, data in page.rows], more=page.more, after=page.after,
+        database=state.database_id, high_water=page.high_water,
+    )
 
 
 @post(

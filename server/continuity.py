@@ -1,0 +1,45 @@
+"""What lets a device trust that the server's sequence numbers go on from where it left them, and tell
+when they do not (docs/protocol.md, "When the server forgets"): the database's identity, and the floor
+each start raises its sequence to.
+
+A server restored from last night's backup, or one whose WAL lost its last commits, would give its next
+envelopes the `seq` numbers of envelopes it had already acknowledged and handed out: a device whose
+cursor had passed them would never pull the new ones. So at each start the next `seq` is raised to at
+least the start's time in seconds times SEQ_PER_SECOND: higher than any number a run that began
+earlier could have reached, unless it stored more than SEQ_PER_SECOND envelopes a second, or the clock
+went back. JavaScript's numbers hold every such `seq` exactly until the year 2242 (2**53 / 2**20 s)."""
+
+from __future__ import annotations
+
+import logging
+
+from server.db import Db
+
+SEQ_PER_SECOND = 2**20
+
+log = logging.getLogger("lantern")
+
+
+def database_id(db: Db) -> str:
+    with db.read() as s:
+        (value,) = s.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
+    return value
+
+
+def raise_seq_floor(db: Db, now: float) -> int:
+    """Raises the next envelope's `seq` to the floor of a start at `now`; returns the last `seq` used."""
+    floor = int(now) * SEQ_PER_SECOND
+    with db.write() as s:
+        held = s.execute("SELECT seq FROM sqlite_sequence WHERE name = 'envelopes'").fetchone()
+        if held is None:
+            s.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('envelopes', ?)", [floor])
+        elif held[0] < floor:
+            s.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'envelopes'", [floor])
+        else:
+            # A restart within the same second goes on from the last number. So does one whose clock
+            # is behind the last run's start, which a restore could then not be told from: said, once
+            # it is more than a minute behind.
+            if held[0] >= floor + 60 * SEQ_PER_SECOND:
+                log.warning("the clock is behind this database's sequence numbers: is the server's time right?")
+            floor = held[0]
+    return floor
