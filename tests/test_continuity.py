@@ -94,3 +94,35 @@ def test_a_device_that_meets_another_database_pulls_again_from_the_start(tmp_pat
         assert dsl.pull_new() == []  # and then only what is new
     finally:
         stop_server(server)
+
+
+def test_a_wal_whose_tail_is_damaged_loses_commits_that_authors_send_again(tmp_path):
+    """The server killed, and the last frames of its write-ahead log damaged (a disk that lied about a
+    flush): SQLite drops the commits after the damage, silently. What comes next is numbered past
+    them, and the authors' devices send again what went."""
+    server = start_server(tmp_path / "data")
+    staff, dsl = server.enrolled("staff"), server.enrolled("dsl")
+    staff.push([staff.seal(b"kept")])
+    wal = server.data_dir / "lantern.db-wal"
+    kept_size = wal.stat().st_size
+    late = [staff.seal(b"late 1"), staff.seal(b"late 2")]
+    staff.push(late)
+    seen = dsl.pull_new()
+    assert len(seen) == 3 and wal.stat().st_size > kept_size
+    server.process.kill()
+    server.process.wait()
+
+    def damage(data_dir):
+        # The frames of the last commits, zeroed: their checksums no longer match.
+        with open(data_dir / "lantern.db-wal", "r+b") as f:
+            f.seek(kept_size)
+            f.write(bytes(wal.stat().st_size - kept_size))
+
+    server = restart(server, before=damage)
+    try:
+        assert server.query("SELECT COUNT(*) FROM envelopes") == [(1,)]
+        assert staff.resend_missing() == [envelope.parse(n).record_id for n in late]
+        back = dsl.pull_new()
+        assert sorted(p.data for p in back) == sorted(late) and min(p.seq for p in back) > max(p.seq for p in seen)
+    finally:
+        stop_server(server)
