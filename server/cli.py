@@ -114,14 +114,21 @@ def serve(args: argparse.Namespace) -> None:
     from server.db import DatabaseProblem, check_database
     from server.webpush import check_subject
 
+    from server.backup import ServerRunning, hold_lock
+
     settings = Settings(data_dir=Path(args.data_dir), demo=args.demo)
     try:
         check_subject(settings.vapid_subject)
         check_database(settings.database_path)
+        lock = hold_lock(settings.data_dir)  # noqa: F841 (held until the process ends)
     except (ValueError, DatabaseProblem) as exc:
         raise Usage(str(exc)) from None
+    except ServerRunning as exc:
+        raise Usage(f"{exc}: one server per data folder (stop the other, or choose another --data-dir)") from None
+    tls = tls_files(args)
     app = create_app(settings)
-    address = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    scheme = "https" if tls else "http"
+    address = f"{scheme}://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
     (settings.data_dir / ADDRESS_FILE).write_text(address + "\n")  # for the links `admin code issue` prints
     print(f"Lantern is starting: open {address}/ in a browser.", flush=True)
     if args.demo:
@@ -131,7 +138,61 @@ def serve(args: argparse.Namespace) -> None:
             flush=True,
         )
     # No "server: uvicorn" header: it tells an attacker the stack, and costs every response its bytes.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False,
+                ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None)
+
+
+def tls_files(args: argparse.Namespace) -> tuple[str, str] | None:
+    """The certificate and key to serve HTTPS with, checked before the server starts: a school
+    without a proxy in front serves TLS itself (browsers run the app only over HTTPS, or on 127.0.0.1)."""
+    import ssl
+
+    if not args.tls_cert and not args.tls_key:
+        return None
+    if not (args.tls_cert and args.tls_key):
+        raise Usage("give both --tls-cert and --tls-key, or neither")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(args.tls_cert, args.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise Usage(f"the TLS certificate {args.tls_cert} and key {args.tls_key} cannot be used ({exc}): "
+                    "they must be PEM files, readable by Lantern, the key the certificate's own and not encrypted") from None
+    return args.tls_cert, args.tls_key
+
+
+# admin backup and restore: the database file itself, never opened for writing here
+
+
+def backup(args: argparse.Namespace) -> None:
+    from server.backup import back_up
+    from server.db import DatabaseProblem
+
+    path = Settings(data_dir=Path(args.data_dir)).database_path
+    if not path.exists():
+        raise Usage(f"no Lantern database in {args.data_dir} (use --data-dir)")
+    try:
+        copied = back_up(path, Path(args.out))
+    except DatabaseProblem as exc:
+        raise Usage(str(exc)) from None
+    print(f"Backed up to {args.out}: {copied.schools} school(s), {copied.envelopes} envelope(s), "
+          f"{copied.bytes / 1e6:.1f} MB, checked whole. Keep vapid-private.pem from {args.data_dir} beside it "
+          "(it never changes): without it, every team device must turn urgent alerts on again.")
+
+
+def restore(args: argparse.Namespace) -> None:
+    from server.backup import ServerRunning, restore as put_back
+    from server.db import DatabaseProblem
+
+    path = Settings(data_dir=Path(args.data_dir)).database_path
+    try:
+        copied, aside = put_back(Path(args.backup), path)
+    except DatabaseProblem as exc:
+        raise Usage(str(exc)) from None
+    except ServerRunning as exc:
+        raise Usage(f"{exc}: stop it before restoring, then start it again") from None
+    print(f"Restored {args.backup} to {path}: {copied.schools} school(s), {copied.envelopes} envelope(s).")
+    if aside:
+        print(f"The database it replaced is kept as {aside} (with its log, if it had one).")
+    print("Start the server: devices send again any note they sent since the backup (docs/admin.md).")
 
 
 # trust: on the DSL's computer
@@ -366,6 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     s.add_argument("--data-dir", default=str(Settings().data_dir), help="folder for the database (default ./lantern-data)")
     s.add_argument("--demo", action="store_true", help="create a demo school with DEMO-ONLY keys")
+    s.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM, the chain after it)")
+    s.add_argument("--tls-key", help="the certificate's private key (PEM, not encrypted)")
     s.set_defaults(run=serve)
 
     trust = commands.add_parser("trust", help="the school's trust key (run on the DSL's computer)").add_subparsers(required=True)
@@ -453,6 +516,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"send nothing later than this many seconds after the alert (default {DEFAULT_POLICY.stop_after})")
     p = command(esc, "show", escalation_show, "show a school's escalation policy")
     p.add_argument("--school", required=True, type=as_uuid)
+
+    p = groups.add_parser("backup", help="copy the database, consistent and checked, while the server runs")
+    p.add_argument("--data-dir", default=argparse.SUPPRESS, help="the server's data folder")
+    p.add_argument("--out", required=True, help="the backup file to write (a new file)")
+    p.set_defaults(run=backup)
+    p = groups.add_parser("restore", help="put a backup in place of the database, with the server stopped")
+    p.add_argument("--data-dir", default=argparse.SUPPRESS, help="the server's data folder")
+    p.add_argument("backup", help="a file from `lantern admin backup`")
+    p.set_defaults(run=restore)
 
     p = command(groups, "alerts", alerts_list, "list a school's recent urgent alerts and every step of each")
     p.add_argument("--school", required=True, type=as_uuid)

@@ -440,7 +440,12 @@ class DatabaseProblem(Exception):
 def check_database(path: Path) -> None:
     """Before anything is written: the folder must be writable, and a file already there must be a
     Lantern database whose schema this code knows (not a newer one, which it could damage)."""
-    folder = path.parent
+    check_folder(path.parent)
+    if path.exists():
+        check_schema(path)
+
+
+def check_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         probe = folder / ".lantern-write-check"
@@ -451,8 +456,10 @@ def check_database(path: Path) -> None:
             f"Lantern cannot write in its data folder {folder} ({exc.strerror or exc}): it keeps its database there. "
             "Give the user running Lantern write access, or choose another folder with --data-dir."
         ) from None
-    if not path.exists():
-        return
+
+
+def check_schema(path: Path) -> None:
+    """The file is a Lantern database whose schema this code knows."""
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:

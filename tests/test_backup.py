@@ -1,0 +1,147 @@
+"""Backups that restore, and TLS (docs/admin.md, "Backing up and restoring", "Serving HTTPS"): `lantern
+admin backup` copies the live database while notes arrive, checked whole; `lantern admin restore` puts
+one back only with the server stopped, keeping what it replaces; the restored server serves what the
+backup held; one server per data folder; `lantern serve` serves HTTPS from a certificate and key."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import sqlite3
+import ssl
+import subprocess
+import threading
+import time
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.conftest import free_port, start_server, stop_server
+from tests.test_cli import LANTERN, lantern
+
+
+def test_a_backup_taken_while_notes_arrive_restores_to_a_server_that_serves_it(tmp_path):
+    server = start_server(tmp_path / "data")
+    staff, dsl = server.enrolled("staff"), server.enrolled("dsl")
+    staff.push([staff.seal(b"first")])
+    pushing, pushed = threading.Event(), []
+
+    def push() -> None:
+        while not pushing.is_set():
+            note = staff.seal(b"during the backup")
+            staff.push([note])
+            pushed.append(note)
+
+    pusher = threading.Thread(target=push)
+    pusher.start()
+    try:
+        time.sleep(0.2)
+        out = lantern("admin", "backup", "--data-dir", str(server.data_dir), "--out", str(tmp_path / "monday.db")).stdout
+    finally:
+        pushing.set()
+        pusher.join()
+    assert "checked whole" in out and "vapid-private.pem" in out
+    backup = sqlite3.connect(tmp_path / "monday.db")
+    (held,) = backup.execute("SELECT COUNT(*) FROM envelopes").fetchone()
+    assert backup.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert backup.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    backup.close()
+    assert 1 <= held <= 1 + len(pushed) and f"{held} envelope(s)" in out
+
+    # Never over another file; never under a running server.
+    again = lantern("admin", "backup", "--data-dir", str(server.data_dir), "--out", str(tmp_path / "monday.db"), ok=False)
+    assert again.returncode == 2 and "will not write over it" in again.stderr
+    refused = lantern("admin", "restore", "--data-dir", str(server.data_dir), str(tmp_path / "monday.db"), ok=False)
+    assert refused.returncode == 2 and "stop it before restoring" in refused.stderr
+    assert server.query("SELECT COUNT(*) FROM envelopes") == [(1 + len(pushed),)]
+
+    port = int(server.url.rsplit(":", 1)[1])
+    stop_server(server)
+    restored = lantern("admin", "restore", "--data-dir", str(server.data_dir), str(tmp_path / "monday.db")).stdout
+    assert f"{held} envelope(s)" in restored and "is kept as" in restored
+    (aside,) = server.data_dir.glob("lantern.db.before-restore-*[0-9]")
+    kept = sqlite3.connect(aside)
+    assert kept.execute("SELECT COUNT(*) FROM envelopes").fetchone() == (1 + len(pushed),)  # nothing deleted
+    kept.close()
+    server = start_server(server.data_dir, port=port)
+    try:
+        assert server.query("SELECT COUNT(*) FROM envelopes") == [(held,)]
+        assert len(list(dsl.pull_all())) == held
+        assert len(staff.resend_missing()) == 1 + len(pushed) - held  # what came after the backup goes again
+        assert server.query("SELECT COUNT(*) FROM envelopes") == [(1 + len(pushed),)]
+    finally:
+        stop_server(server)
+
+
+def test_what_is_not_a_lantern_backup_is_refused_and_the_database_left(tmp_path):
+    server = start_server(tmp_path / "data")
+    stop_server(server)
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE accounts (id INTEGER)")
+    con.close()
+    before = server.database.read_bytes()
+    for path, said in ((other, "not Lantern's"), (tmp_path / "missing.db", "no backup at")):
+        result = lantern("admin", "restore", "--data-dir", str(server.data_dir), str(path), ok=False)
+        assert result.returncode == 2 and said in result.stderr and "Traceback" not in result.stderr
+    assert server.database.read_bytes() == before
+
+
+def test_one_server_per_data_folder(tmp_path):
+    server = start_server(tmp_path / "data")
+    try:
+        second = lantern("serve", "--data-dir", str(server.data_dir), "--port", str(free_port()), ok=False)
+        assert second.returncode == 2 and "one server per data folder" in second.stderr
+    finally:
+        stop_server(server)
+
+
+def certificate(tmp_path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_lantern_serves_https_from_a_certificate_and_key(tmp_path):
+    cert_file, key_file = certificate(tmp_path)
+    port = free_port()
+    data = tmp_path / "data"
+    process = subprocess.Popen(
+        [LANTERN, "serve", "--demo", "--port", str(port), "--data-dir", str(data),
+         "--tls-cert", str(cert_file), "--tls-key", str(key_file)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    trusted = ssl.create_default_context(cafile=str(cert_file))
+    try:
+        url = f"https://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                answer = httpx.get(url + "/healthz", verify=trusted, timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert answer.status_code == 200
+        assert httpx.get(url + "/", verify=trusted).status_code == 200
+        assert (data / "served-at.txt").read_text().strip() == url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    wrong = lantern("serve", "--data-dir", str(tmp_path / "d2"), "--tls-cert", str(cert_file),
+                    "--tls-key", str(cert_file), ok=False)
+    assert wrong.returncode == 2 and "cannot be used" in wrong.stderr and "Traceback" not in wrong.stderr
+    half = lantern("serve", "--data-dir", str(tmp_path / "d2"), "--tls-cert", str(cert_file), ok=False)
+    assert half.returncode == 2 and "both --tls-cert and --tls-key" in half.stderr
