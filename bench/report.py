@@ -9,13 +9,15 @@ import sqlite3
 from pathlib import Path
 
 
-def percentiles(values: list[float], unit: str = "ms") -> str:
+def percentile(values: list[float], p: float) -> float:
+    """The nearest-rank percentile: the smallest value with at least p % of them at or below it."""
     ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
-    def at(p: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
-    return f"n={len(ordered)}  p50 {at(50):.1f}  p95 {at(95):.1f}  p99 {at(99):.1f}  max {ordered[-1]:.1f}  ({unit})"
+def percentiles(values: list[float], unit: str = "ms") -> str:
+    at = lambda p: percentile(values, p)  # noqa: E731
+    return f"n={len(values)}  p50 {at(50):.1f}  p95 {at(95):.1f}  p99 {at(99):.1f}  max {max(values):.1f}  ({unit})"
 
 
 def machine(browser=None) -> str:

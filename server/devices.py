@@ -128,6 +128,19 @@ HEADER_FORMATS = {
 }
 
 
+# Expired nonces are swept at most this often: each sweep reads the whole table (it has no index on
+# the expiry, which every insert would pay for), so once a request it cost more than the request.
+SWEEP_EVERY_SECONDS = 10
+_swept_at = 0.0
+
+
+def _sweep_nonces(s) -> None:
+    global _swept_at
+    if now() - _swept_at >= SWEEP_EVERY_SECONDS:
+        s.execute("DELETE FROM nonces WHERE expires_at < ?", [int(now())])
+        _swept_at = now()
+
+
 def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, str], body: bytes) -> Device:
     """Checks a signed request (docs/protocol.md, "Authenticated requests"), in the spec's order."""
     h = {k.lower(): v for k, v in headers.items()}
@@ -158,11 +171,10 @@ def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, st
     # Only a correctly signed request spends its nonce, so nobody can burn a device's nonces. A nonce
     # may use the disk's reserve: without it not even an urgent note could be sent; nonces expire.
     with db.write(urgent=True) as s:
-        s.execute("DELETE FROM nonces WHERE expires_at < ?", [int(now())])
+        _sweep_nonces(s)
         if s.execute("SELECT 1 FROM nonces WHERE device_key_id = ? AND nonce = ?", [key_id, nonce]).fetchone():
             raise Refused("replayed_request", "this request has been seen before")
-        s["nonces"].insert(
-            {"device_key_id": key_id, "nonce": nonce, "expires_at": date_value + 2 * requests.MAX_SKEW_SECONDS}
-        )
+        s.execute("INSERT INTO nonces (device_key_id, nonce, expires_at) VALUES (?, ?, ?)",
+                  [key_id, nonce, date_value + 2 * requests.MAX_SKEW_SECONDS])
     return Device(key_id=key_id, school_id=uuid.UUID(school_id), person_id=uuid.UUID(person_id), role=role)
 
