@@ -138,8 +138,11 @@ def serve(args: argparse.Namespace) -> None:
             flush=True,
         )
     # No "server: uvicorn" header: it tells an attacker the stack, and costs every response its bytes.
+    from server.slow_clients import patient_protocol
+
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False,
-                ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None)
+                ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None,
+                http=patient_protocol(settings.request_head_seconds, settings.request_body_bytes_per_second))
 
 
 def tls_files(args: argparse.Namespace) -> tuple[str, str] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import uuid
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ class Device:
     school_id: uuid.UUID
     person_id: uuid.UUID
     role: str
+    # A request whose nonce is to be spent in the same transaction as what it authorises (a push:
+    # one commit, not two): (nonce, expires_at), for spend_nonce. None once spent.
+    unspent_nonce: tuple[str, int] | None = None
 
 
 def issue_code(db: Db, person_id: uuid.UUID, hours: float = DEFAULT_CODE_HOURS) -> codes.Code:
@@ -141,8 +145,20 @@ def _sweep_nonces(s) -> None:
         _swept_at = now()
 
 
-def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, str], body: bytes) -> Device:
-    """Checks a signed request (docs/protocol.md, "Authenticated requests"), in the spec's order."""
+def spend_nonce(s, device: Device) -> None:
+    """Spends a request's nonce inside the caller's write transaction, refusing one already spent."""
+    nonce, expires_at = device.unspent_nonce
+    _sweep_nonces(s)
+    if s.execute("SELECT 1 FROM nonces WHERE device_key_id = ? AND nonce = ?", [device.key_id, nonce]).fetchone():
+        raise Refused("replayed_request", "this request has been seen before")
+    s.execute("INSERT INTO nonces (device_key_id, nonce, expires_at) VALUES (?, ?, ?)", [device.key_id, nonce, expires_at])
+
+
+def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, str], body: bytes,
+                 *, spend: bool = True) -> Device:
+    """Checks a signed request (docs/protocol.md, "Authenticated requests"), in the spec's order. With
+    `spend` false the nonce is only checked unspent here, and the Device carries it for the caller's
+    own write transaction to spend (spend_nonce), so that a refused write spends nothing."""
     h = {k.lower(): v for k, v in headers.items()}
     if not all(name.lower() in h for name in HEADER_FORMATS):
         raise Refused("unauthenticated", "this request needs a device signature")
@@ -168,13 +184,16 @@ def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, st
     message = requests.request_message(method, path_and_query, date, nonce, body)
     if not signing.verify(signing.public_key_from_bytes(public_key), requests.REQUEST_LABEL, message, signature):
         raise Refused("bad_request_signature", "the signature does not match the request")
+    device = Device(key_id=key_id, school_id=uuid.UUID(school_id), person_id=uuid.UUID(person_id), role=role,
+                    unspent_nonce=(nonce, date_value + 2 * requests.MAX_SKEW_SECONDS))
+    if not spend:
+        with db.read() as s:
+            if s.execute("SELECT 1 FROM nonces WHERE device_key_id = ? AND nonce = ?", [key_id, nonce]).fetchone():
+                raise Refused("replayed_request", "this request has been seen before")
+        return device
     # Only a correctly signed request spends its nonce, so nobody can burn a device's nonces. A nonce
     # may use the disk's reserve: without it not even an urgent note could be sent; nonces expire.
     with db.write(urgent=True) as s:
-        _sweep_nonces(s)
-        if s.execute("SELECT 1 FROM nonces WHERE device_key_id = ? AND nonce = ?", [key_id, nonce]).fetchone():
-            raise Refused("replayed_request", "this request has been seen before")
-        s.execute("INSERT INTO nonces (device_key_id, nonce, expires_at) VALUES (?, ?, ?)",
-                  [key_id, nonce, date_value + 2 * requests.MAX_SKEW_SECONDS])
-    return Device(key_id=key_id, school_id=uuid.UUID(school_id), person_id=uuid.UUID(person_id), role=role)
+        spend_nonce(s, device)
+    return dataclasses.replace(device, unspent_nonce=None)
 

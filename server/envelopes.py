@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from server import alerts, clock
+from server import alerts, clock, devices
 from server.clock import iso
 from server.db import Db
 from server.devices import Device
@@ -37,6 +37,8 @@ def push(db: Db, device: Device, batch: list[bytes], *, sender: alerts.Sender | 
     now = clock()
     # A batch with an urgent note in it may use the disk's reserve (server/db.py), whole.
     with db.write(urgent=any(header.urgent for _, header in checked)) as s:
+        if device.unspent_nonce is not None:
+            devices.spend_nonce(s, device)
         stored = [_store(s, data, header, now) for data, header in checked]
     durable_at = clock()
     for result in stored:

@@ -38,6 +38,7 @@ STATUS = {
     "enrolment_code_expired": 410,
     "too_large": 413,
     "headers_too_large": 431,
+    "request_timeout": 408,
     "unsupported_media_type": 415,
     "too_many_reminders": 409,
     "rate_limited": 429,

@@ -35,6 +35,10 @@ class Settings:
     # The most the database may hold, in MiB (unset: as much as the disk): for a host that gives each
     # school a share. Met like a full disk (server/db.py): only urgent notes and their receipts go on.
     max_database_mb: int | None = field(default_factory=lambda: int(_env("MAX_DATABASE_MB", "0")) or None)
+    # A request's head must arrive whole within this many seconds, and its body at this many bytes a
+    # second at least (after the same grace): a client that sends slowly holds a connection open.
+    request_head_seconds: float = field(default_factory=lambda: float(_env("REQUEST_HEAD_SECONDS", "10")))
+    request_body_bytes_per_second: int = field(default_factory=lambda: int(_env("REQUEST_BODY_BYTES_PER_SECOND", "8000")))
 
     @property
     def database_path(self) -> Path:

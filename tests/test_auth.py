@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import msgspec
@@ -136,6 +137,27 @@ def test_a_replayed_request_is_refused_and_changes_nothing(server):
     assert httpx.post(server.url + "/api/v1/envelopes", content=body, headers=headers).status_code == 200
     again = httpx.post(server.url + "/api/v1/envelopes", content=body, headers=headers)
     assert (again.status_code, again.json()["error"]) == (401, "replayed_request")
+    assert len(list(dsl.pull_all())) == 1
+
+
+def test_a_push_spends_its_nonce_with_its_envelopes_and_a_refused_one_spends_nothing(server):
+    """A push's nonce is spent in the transaction that stores its envelopes: the same request sent
+    twice at once is stored once and refused once; a refused push leaves its nonce unspent."""
+    staff, dsl = server.enrolled("staff"), server.enrolled("dsl")
+    body = msgspec.json.encode({"envelopes": [staff.seal(b"raced")]})
+    headers = {"content-type": "application/json", **sign_request(staff.device, "POST", "/api/v1/envelopes", body)}
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: httpx.post(server.url + "/api/v1/envelopes", content=body, headers=headers), range(2)))
+    assert sorted(a.status_code for a in answers) == [200, 401]
+    assert [a.json()["error"] for a in answers if a.status_code == 401] == ["replayed_request"]
+    assert server.query("SELECT COUNT(*) FROM nonces WHERE nonce = ?", headers["Lantern-Nonce"]) == [(1,)]
+
+    bad = msgspec.json.encode({"envelopes": [b"LNTN not an envelope"]})
+    headers = {"content-type": "application/json", **sign_request(staff.device, "POST", "/api/v1/envelopes", bad)}
+    for _ in range(2):  # refused for what it is each time, never as a replay
+        answer = httpx.post(server.url + "/api/v1/envelopes", content=bad, headers=headers)
+        assert (answer.status_code, answer.json()["error"]) == (400, "invalid_envelope")
+    assert server.query("SELECT COUNT(*) FROM nonces WHERE nonce = ?", headers["Lantern-Nonce"]) == [(0,)]
     assert len(list(dsl.pull_all())) == 1
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import sqlite3
 import subprocess
+import time
 
 import httpx
 import pytest
@@ -161,3 +162,43 @@ def test_a_full_disk_refuses_what_can_wait_and_stores_an_urgent_note_and_its_rec
         assert held == set(stored) | {opened.header.record_id}  # every acknowledged note, once
     finally:
         stop_server(back or server)
+
+
+def test_a_client_that_sends_its_request_slowly_is_cut_off_and_others_are_served(tmp_path):
+    """A head dripped a byte at a time (slowloris) gets 408 request_timeout at its deadline; a body
+    slower than the minimum rate has its connection closed; a whole request is answered as ever."""
+    env = {"LANTERN_REQUEST_HEAD_SECONDS": "1", "LANTERN_REQUEST_BODY_BYTES_PER_SECOND": "1000"}
+    server = start_server(tmp_path / "data", env=env)
+    host, port = "127.0.0.1", int(server.url.rsplit(":", 1)[1])
+    try:
+        slow = socket.create_connection((host, port))
+        slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        started = time.monotonic()
+        slow.settimeout(10)
+        answer = b""
+        while chunk := slow.recv(4096):
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 408") and b'"request_timeout"' in answer
+        assert 0.9 <= time.monotonic() - started < 5
+        slow.close()
+
+        dripping = socket.create_connection((host, port))
+        dripping.sendall(b"POST /api/v1/status HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n"
+                         b"content-length: 2000\r\n\r\n{")
+        started = time.monotonic()
+        dripping.settimeout(10)
+        assert dripping.recv(4096) == b""  # closed, once 1 s + 2000 bytes at 1000 a second have passed
+        assert 2.5 <= time.monotonic() - started < 8
+        dripping.close()
+
+        # A connection left idle after an answer is closed at the deadline, with nothing written to it.
+        with httpx.Client() as client:
+            assert client.get(server.url + "/healthz").status_code == 200
+            time.sleep(1.5)
+            assert client.get(server.url + "/healthz").status_code == 200  # on a new connection
+        idle = socket.create_connection((host, port))
+        idle.settimeout(10)
+        assert idle.recv(4096) == b""
+        idle.close()
+    finally:
+        stop_server(server)

@@ -23,11 +23,20 @@ DeviceDep = NamedDependency[Device]
 
 async def authenticated_device(request: Request, state: State) -> Device:
     """Checks the request's device signature (docs/protocol.md) and its rate limit."""
+    return await _signed_by(request, state, spend=True)
+
+
+async def device_with_nonce_unspent(request: Request, state: State) -> Device:
+    """The same, for a route that spends the nonce in its own write transaction (the push)."""
+    return await _signed_by(request, state, spend=False)
+
+
+async def _signed_by(request: Request, state: State, *, spend: bool) -> Device:
     body = await request.body()
     path = request.scope.get("raw_path") or request.url.path.encode()
     query = request.scope.get("query_string") or b""
     path_and_query = path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
-    check = partial(authenticate, state.db, request.method, path_and_query, dict(request.headers), body)
+    check = partial(authenticate, state.db, request.method, path_and_query, dict(request.headers), body, spend=spend)
     device = await anyio.to_thread.run_sync(check)
     if not state.device_limiter.allow(device.key_id):
         raise Refused("rate_limited", "too many requests from this device")

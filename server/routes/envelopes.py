@@ -3,12 +3,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import get, post
+from litestar.di import Provide
 from litestar.datastructures import State
 from litestar.params import JSONBody, Parameter
 
 from server import envelopes
 from server.routes.errors import error_responses
-from server.routes import SIGNED, DbDep, DeviceDep
+from server.routes import SIGNED, DbDep, DeviceDep, device_with_nonce_unspent
 from sync.wire import (
     MAX_PAGE, PulledEnvelope, PullResponse, PushRequest, PushResponse, PushResult, Receipted,
     ReceiptsRequest, RecordsRequest, RecordStatus, StatusResponse,
@@ -19,6 +20,8 @@ from sync.wire import (
     "/api/v1/envelopes",
     sync_to_thread=True,
     status_code=200,
+    # Its nonce is spent in the transaction that stores the envelopes: one commit a push, not two.
+    dependencies={"device": Provide(device_with_nonce_unspent)},
     tags=["envelopes"],
     security=SIGNED,
     responses=error_responses(400, 401, 403, 409, 413, 429),
