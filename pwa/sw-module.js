@@ -14,7 +14,7 @@
 // itself must change with every version of the app. It names the shell's version below, which must
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: 7ae5191181e0
+// Shell version: 9c70300a1579
 
 import "./sw.js";
 import { loadClock } from "./common/clock.js";

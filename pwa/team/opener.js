@@ -71,7 +71,7 @@ async function openBatch(envelopes, recipient, authors) {
       slot.worker.postMessage({ id, envelopes, recipient, authors });
     });
     // Anything but a check's verdict (the worker itself failing) is tried again here, where it throws.
-    if (results.every((r) => !r.error || r.error !== "worker_failed")) return results;
+    if (results.every((r) => r.error !== "worker_failed")) return results;
   } catch (e) {
     // the worker failed: below
   }

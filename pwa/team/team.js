@@ -50,6 +50,7 @@ const team = {
   records: [], // what this device has opened for the person in, as team/cases.js takes them
   groupedAt: 0, // when `cases` was last made from them
   listed: LIST_AT_ONCE, // how many of the cases matching the filter the list draws
+  syncWith: null, // the app's context for the sync waiting its turn (syncTeam)
   pending: [], // actions recorded here and not yet pulled back from the server
   cases: [],
   viewsOwed: [], // record ids opened here whose view the server has not been told yet
