@@ -21,7 +21,6 @@ import random
 import shutil
 import sqlite3
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -32,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import load_average, machine, percentiles  # noqa: E402
-from tests.conftest import start_server, stop_server  # noqa: E402
+from bench.fresh import fresh_server  # noqa: E402
+from tests.conftest import stop_server  # noqa: E402
 from tests.pushservice import PushService  # noqa: E402
 
 TARGET_MS = 50.0
@@ -48,9 +48,7 @@ def main() -> int:
 
     print(f"machine: {machine()}")
     print(f"{load_average()} at the start")
-    tmp = Path(tempfile.mkdtemp(prefix="lantern-bench-"))
-    env = {"LANTERN_ENROL_PER_MINUTE": "1000000", "LANTERN_DEVICE_PER_MINUTE": "1000000"}
-    server = start_server(tmp / "data", env=env)
+    server = fresh_server()
     service = PushService().start()
     try:
         started = time.monotonic()
@@ -135,7 +133,7 @@ def main() -> int:
     finally:
         service.stop()
         stop_server(server)
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(server.data_dir.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

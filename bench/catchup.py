@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -29,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import load_average, machine, percentiles, verdict  # noqa: E402
-from tests.conftest import start_server, stop_server  # noqa: E402
+from bench.fresh import fresh_server  # noqa: E402
+from tests.conftest import stop_server  # noqa: E402
 
 PAGE = 500
 CONTENT = 3000  # bytes of content: with its padding, a 4 KiB bucket and an envelope of about 4.4 KB
@@ -77,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"machine: {machine()}")
     print(f"{load_average()} at the start")
-    env = {"LANTERN_ENROL_PER_MINUTE": "1000000", "LANTERN_DEVICE_PER_MINUTE": "1000000"}
-    server = start_server(Path(tempfile.mkdtemp(prefix="lantern-bench-")) / "data", env=env)
+    server = fresh_server()
     try:
         staff = [server.enrolled("staff") for _ in range(STAFF)]
         dsl = server.enrolled("dsl")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import load_average, machine, percentile, percentiles, verdict  # noqa: E402
-from tests.conftest import start_server, stop_server  # noqa: E402
+from bench.fresh import fresh_server  # noqa: E402
+from tests.conftest import stop_server  # noqa: E402
 
 TARGETS = {3000: 5_000, 15000: 2_000}  # content bytes (a 4 KiB, a 16 KiB bucket): envelopes a second
 
@@ -53,8 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"machine: {machine()}")
     print(f"{load_average()} at the start")
-    env = {"LANTERN_ENROL_PER_MINUTE": "1000000", "LANTERN_DEVICE_PER_MINUTE": "100000000"}
-    server = start_server(Path(tempfile.mkdtemp(prefix="lantern-bench-")) / "data", env=env)
+    server = fresh_server()
     try:
         print(pin(server))
         devices = [server.enrolled("staff") for _ in range(args.devices)]

@@ -19,7 +19,6 @@ import argparse
 import json
 import random
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -32,7 +31,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from bench.report import load_average, machine, percentiles, verdict  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.team_app import sync_now, team_page  # noqa: E402
-from tests.conftest import start_server, stop_server  # noqa: E402
+from bench.fresh import fresh_server  # noqa: E402
+from tests.conftest import stop_server  # noqa: E402
 
 CATEGORIES = ["physical_abuse", "emotional_abuse", "neglect", "online_safety", "child_on_child", "domestic_abuse"]
 NAMES = ["Alex", "Bea", "Cal", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo"]
@@ -86,9 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=20, help="actions recorded in the browser, timed")
     args = parser.parse_args(argv)
 
-    tmp = Path(tempfile.mkdtemp(prefix="lantern-bench-"))
-    env = {"LANTERN_ENROL_PER_MINUTE": "1000000", "LANTERN_DEVICE_PER_MINUTE": "1000000"}
-    server = start_server(tmp / "data", env=env)
+    server = fresh_server()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         print(f"machine: {machine(browser)}")

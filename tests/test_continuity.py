@@ -6,10 +6,10 @@ pulled, once each. A device that meets another database pulls again from the sta
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import uuid
 
+from server.backup import back_up, restore
 from sync import envelope
 from tests.conftest import start_server, stop_server
 
@@ -32,21 +32,13 @@ def test_a_server_restored_from_a_backup_ends_with_every_note_once_and_no_number
     notes = [staff.seal(f"note {i}".encode()) for i in range(5)]
     staff.push(notes[:3])
     backup = tmp_path / "backup.db"
-    source, copy = sqlite3.connect(server.database), sqlite3.connect(backup)
-    source.backup(copy)  # last night's backup: the first three notes
-    source.close()
-    copy.close()
+    back_up(server.database, backup)  # last night's backup: the first three notes
     staff.push(notes[3:])
     seen = dsl.pull_new()
     assert records(seen) == [envelope.parse(n).record_id for n in notes]
     numbers = {p.seq: envelope.parse(p.data).record_id for p in seen}
 
-    def restore(data_dir):
-        for name in ("lantern.db", "lantern.db-wal", "lantern.db-shm"):
-            (data_dir / name).unlink(missing_ok=True)
-        shutil.copy(backup, data_dir / "lantern.db")
-
-    server = restart(server, before=restore)
+    server = restart(server, before=lambda data_dir: restore(backup, data_dir / "lantern.db"))
     try:
         # The DSL's cursor is past everything the server now holds for them: from the start again.
         again = dsl.pull_new()

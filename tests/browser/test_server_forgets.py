@@ -6,9 +6,7 @@ what it had opened, and gets the note back once, as one case."""
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-
+from server.backup import back_up, restore
 from tests.browser.staff_app import fill_minimal, join_demo, wait_count
 from tests.browser.team_app import sync_now, team_page
 from tests.conftest import start_server, stop_server
@@ -48,10 +46,7 @@ def test_a_restored_server_gets_the_lost_note_again_and_the_dsl_sees_it_once(bro
         dsl.wait_for_function("document.body.dataset.inbox === '1'")
 
         backup = tmp_path / "backup.db"
-        source, copy = sqlite3.connect(server.database), sqlite3.connect(backup)
-        source.backup(copy)
-        source.close()
-        copy.close()
+        back_up(server.database, backup)
 
         fill_minimal(staff, words=f"After the backup {MARKER}")
         staff.click("#save")
@@ -62,9 +57,7 @@ def test_a_restored_server_gets_the_lost_note_again_and_the_dsl_sees_it_once(bro
 
         port = int(server.url.rsplit(":", 1)[1])
         stop_server(server)
-        for name in ("lantern.db", "lantern.db-wal", "lantern.db-shm"):
-            (server.data_dir / name).unlink(missing_ok=True)
-        shutil.copy(backup, server.database)
+        restore(backup, server.database)
         server = start_server(server.data_dir, port=port)
         assert server.query("SELECT COUNT(*) FROM envelopes WHERE record_id = ?", *record_id) == [(0,)]
 
