@@ -39,6 +39,7 @@ import { askToKeep, installed, sendsInBackground, storageKept, storageNotice } f
 import { numbered } from "./common/sequence.js";
 import { sealLocal } from "./common/vault.js";
 import { renderCalls, showUrgentCalls, staffCalls } from "./common/call-list.js";
+import { listenSchoolSetup } from "./team/school-setup.js";
 import { enterTeam, syncTeam } from "./team/team.js";
 import { enterRoster, leaveRoster, syncRoster } from "./common/roster.js";
 
@@ -186,7 +187,8 @@ async function sync(app) {
 function teamContext(app) {
   const who = { profile: app.profile, key: app.key };
   return {
-    db: app.db, device: app.device, enrolment: app.enrolment, keyring: app.keyring, key: app.key,
+    db: app.db, device: app.device, enrolment: app.enrolment, keyring: app.keyring, key: app.key, profile: app.profile,
+    refresh: () => sync(app).catch(() => {}),
     record: async (content, people, refersTo) => {
       const recordId = await sealAndQueue(app, who, content, people, false, refersTo);
       sync(app).catch(() => {});
@@ -611,6 +613,7 @@ function listen(app) {
     tryEnrol(app, $("code").value).then(enrolled);
   });
   $("demo-join").addEventListener("click", () => joinDemo(app).then(enrolled));
+  listenSchoolSetup(app.db);
   $("enrol-back").addEventListener("click", () => {
     $("enrol-error").textContent = "";
     $("code").value = "";

@@ -14,7 +14,7 @@
 // itself must change with every version of the app. It names the shell's version below, which must
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: 9c70300a1579
+// Shell version: 0a2f4f56e0cf
 
 import "./sw.js";
 import { loadClock } from "./common/clock.js";

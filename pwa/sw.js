@@ -28,7 +28,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "9c70300a1579";
+const VERSION = "0a2f4f56e0cf";
 const CACHE = "lantern-shell-v" + VERSION;
 // "/" is index.html, cached under the URL the page is opened at, so that a first visit fetches it
 // once. The home screen's own icons (icon-512, maskable-*, apple-touch-icon) are not here: the
@@ -84,14 +84,19 @@ const SHELL = [
   "/team/clocks.js",
   "/team/gaps.js",
   "/team/inbox.js",
+  "/team/keyring-changes.js",
   "/team/opener-worker.js",
   "/team/opener.js",
   "/team/push.js",
   "/team/recipient-key.js",
+  "/team/recovery-sheet.js",
   "/team/reminders.js",
+  "/team/school-setup.js",
   "/team/summary.js",
   "/team/team.js",
   "/team/triage.js",
+  "/team/trust-key.js",
+  "/team/trust.js",
 ];
 
 self.addEventListener("install", (event) => {

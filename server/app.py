@@ -26,7 +26,7 @@ from server.routes.devices import device_key, leave
 from server.routes.enrol import demo, demo_code, enrol
 from server.routes.envelopes import pull, push, receipts, status
 from server.routes.health import healthz
-from server.routes.keyring import keyring
+from server.routes.keyring import keyring, keyring_draft, keyring_publish
 from server.routes.push import push_key, subscribe, unsubscribe
 from server.routes.recipient_keys import register_recipient_key
 from server.routes.reminders import set_reminders
@@ -36,8 +36,8 @@ from server.settings import Settings
 from sync.wire import MAX_BODY
 
 ROUTES = [
-    healthz, enrol, demo, demo_code, keyring, device_key, leave, push, pull, receipts, status,
-    push_key, subscribe, unsubscribe, register_recipient_key,
+    healthz, enrol, demo, demo_code, keyring, keyring_draft, keyring_publish, device_key, leave, push, pull,
+    receipts, status, push_key, subscribe, unsubscribe, register_recipient_key,
     register_roster_key, publish_roster, fetch_roster, missing_roster, calendar, set_reminders,
     record_views, view_trail,
 ]

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from server.errors import Refused
 from server.settings import Settings
-from sync import keyfiles, keyring
+from sync import keyfiles, keyring, trust_backup
 from sync.codes import fingerprint
 from sync.signing import public_bytes
 
@@ -66,10 +66,17 @@ def passphrase(confirm: bool) -> bytes:
 
 
 def load_private_key(path: str) -> ec.EllipticCurvePrivateKey:
+    """A PEM key file from `lantern trust init`, or a backup file the DSL's app wrote (sync/trust_backup.py)."""
     try:
-        return keyfiles.load(Path(path), passphrase(confirm=False))
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise Usage(f"{path}: no such file") from None
+    try:
+        if data.lstrip().startswith(b"{"):
+            return trust_backup.read(data, passphrase(confirm=False))
+        return keyfiles.load(Path(path), passphrase(confirm=False))
+    except trust_backup.BackupError as exc:
+        raise Usage(f"{path}: {exc}") from None
     except (ValueError, TypeError):
         raise Usage(f"{path}: wrong passphrase, or not a Lantern private key") from None
 
@@ -231,6 +238,21 @@ def trust_sign(args: argparse.Namespace) -> None:
     print("device says its list of the safeguarding team is out of date, and still seals to it.")
 
 
+def trust_backup_file(args: argparse.Namespace) -> None:
+    """The app's backup format from a `lantern trust init` key, so that the app can take the role."""
+    out = Path(args.out)
+    if out.exists():
+        raise Usage(f"{out} exists: Lantern never overwrites a key")
+    key = load_private_key(args.key)
+    print("Now a passphrase for the backup file (it may be the same).", file=sys.stderr)
+    data = trust_backup.write(key, passphrase(confirm=True))
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    print(f"Backup written to {out}, for the trust key holder's app (docs/trust-key.md).")
+    print(f"Fingerprint: {fingerprint(public_bytes(key.public_key())).hex()}")
+
+
 def trust_fingerprint(args: argparse.Namespace) -> None:
     print(fingerprint(read_public_key(args.public_key)).hex())
 
@@ -268,8 +290,22 @@ def admin(action: Callable) -> Callable[[argparse.Namespace], None]:
 
 
 def school_create(db, args) -> None:
-    from server import schools
+    from server import school_setup, schools
 
+    if args.setup:
+        if args.name or args.trust_public_key:
+            raise Usage("--setup holds the name and the trust key: give it alone")
+        try:
+            data = Path(args.setup).read_bytes()
+        except FileNotFoundError:
+            raise Usage(f"{args.setup}: no such file") from None
+        school_id, name = school_setup.create(db, school_setup.read(data))
+        print(school_id)
+        print(f"{name} is set up, with its first keyring signed in the trust key holder's app. Next: add the "
+              "people (lantern admin person add) and give the trust key holder their code first.", file=sys.stderr)
+        return
+    if not (args.name and args.trust_public_key):
+        raise Usage("give --name and --trust-public-key, or --setup with the file the trust key holder's app made")
     school_id = schools.create_school(db, args.name, read_public_key(args.trust_public_key))
     print(school_id)
 
@@ -445,6 +481,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--valid-days", type=int, default=keyring.VALIDITY.days, choices=range(1, 367), metavar="DAYS",
                    help=f"how long devices call it current (default {keyring.VALIDITY.days}); sign the next before then")
     t.set_defaults(run=trust_sign)
+    t = trust.add_parser("backup", help="write a trust key file as a backup file the app can take")
+    t.add_argument("--key", required=True, help="the trust key file")
+    t.add_argument("--out", required=True)
+    t.set_defaults(run=trust_backup_file)
     t = trust.add_parser("fingerprint", help="print a trust public key's fingerprint")
     t.add_argument("public_key", help="a .pub.pem file")
     t.set_defaults(run=trust_fingerprint)
@@ -467,8 +507,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     school = groups.add_parser("school", help="schools").add_subparsers(required=True)
     p = command(school, "create", school_create, "add a school")
-    p.add_argument("--name", required=True)
-    p.add_argument("--trust-public-key", required=True, help="the .pub.pem from `lantern trust init`")
+    p.add_argument("--name")
+    p.add_argument("--trust-public-key", help="the .pub.pem from `lantern trust init`")
+    p.add_argument("--setup", help="instead: the school setup file the trust key holder's app made")
     command(school, "list", school_list, "list schools")
 
     person = groups.add_parser("person", help="people").add_subparsers(required=True)

@@ -15,6 +15,7 @@ from server.schools import TEAM_ROLES, get_school, list_contacts, list_people
 from sync import keyring as kr
 from sync import signing
 from sync.envelope import MAX_RECIPIENTS
+from sync.wire import KeyringDraft, KeySource
 
 
 def current(db: Db, school_id: uuid.UUID) -> kr.SignedKeyring | None:
@@ -49,6 +50,19 @@ def draft(db: Db, school_id: uuid.UUID) -> kr.KeyringPayload:
     )
     _check_envelope_limit(payload)
     return payload
+
+
+def draft_for_app(db: Db, school_id: uuid.UUID) -> KeyringDraft:
+    """The draft as the trust key holder's app reads it: the payload's bytes, and where each key came from."""
+    payload = draft(db, school_id)
+    proposed = recipient_keys.sources(db, school_id)
+    return KeyringDraft(
+        payload=msgspec.json.encode(payload),
+        sources=[
+            KeySource(r.key_id, *proposed[r.key_id]) if r.key_id in proposed else KeySource(r.key_id)
+            for r in payload.recipients
+        ],
+    )
 
 
 def _recipients(db: Db, school_id: uuid.UUID) -> list[kr.KeyringRecipient]:

@@ -81,6 +81,17 @@ def proposed(db: Db, school_id: uuid.UUID) -> dict[str, list[bytes]]:
     return found
 
 
+def sources(db: Db, school_id: uuid.UUID) -> dict[str, tuple[str, str, str]]:
+    """Each proposed key's device, by key id: (device key id, device label, when it was proposed)."""
+    with db.read() as s:
+        rows = s.execute(
+            """SELECT k.key_id, k.device_key_id, COALESCE(d.label, ''), k.created_at FROM recipient_keys k
+               JOIN devices d ON d.key_id = k.device_key_id WHERE k.school_id = ?""",
+            [str(school_id)],
+        ).fetchall()
+    return {key_id: (device, label, at) for key_id, device, label, at in rows}
+
+
 def retire_oldest(db: Db, person_id: uuid.UUID, keep: int) -> int:
     """Forgets all but the newest `keep` device keys of a person. DEMO ONLY (server/demo.py): anyone
     given a demo code can enrol as the demo DSL, and an envelope holds at most 16 recipients."""

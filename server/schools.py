@@ -16,13 +16,18 @@ ROLES = ("staff", "dsl", "deputy_dsl", "headteacher", "chair_of_governors", "adm
 TEAM_ROLES = ("dsl", "deputy_dsl", "headteacher", "chair_of_governors")
 
 
-def create_school(db: Db, name: str, trust_public_key: bytes, *, demo: bool = False) -> uuid.UUID:
+def create_school(
+    db: Db, name: str, trust_public_key: bytes, *, demo: bool = False, school_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    """A new school; `school_id` is given when the trust key holder's app chose it (server/school_setup.py)."""
     try:
         signing.public_key_from_bytes(trust_public_key)
     except ValueError:
         raise Refused("invalid_key", "the trust public key is not a P-256 point") from None
-    school_id = uuid7()
+    school_id = school_id or uuid7()
     with db.write() as s:
+        if s.execute("SELECT 1 FROM schools WHERE id = ?", [str(school_id)]).fetchone():
+            raise Refused("conflict", f"this server already has a school {school_id}: was this setup file used before?")
         # A device pins its school by the trust key's fingerprint: two schools with one trust key would
         # let a code of one enrol a device into the other's keyring, sealing its notes there.
         if s.execute("SELECT 1 FROM schools WHERE trust_public_key = ?", [trust_public_key]).fetchone():

@@ -184,6 +184,14 @@ class Client:
         """Whether the keyring held is past its expiry: this client still seals to it, and says so."""
         return keyring.expired(self.accepted_payload())
 
+    def keyring_draft(self) -> wire.KeyringDraft:
+        """The next version as the server would have it signed: check it before signing (a team device)."""
+        return self._send("GET", "/api/v1/keyring/draft", wire.KeyringDraft, None, signed=True)
+
+    def publish_keyring(self, signed: keyring.SignedKeyring) -> wire.KeyringPublished:
+        """Publishes a keyring this client's holder signed with the trust key (a team device)."""
+        return self._send("POST", "/api/v1/keyring", wire.KeyringPublished, signed, signed=True)
+
     def register_recipient_key(self, public_key: bytes) -> wire.RecipientKeyState:
         """Proposes a recipient public key this team device made (its private half stays here)."""
         return self._send(

@@ -123,6 +123,28 @@ class RecipientKeyState(Strict):
     in_keyring: bool
 
 
+class KeySource(Strict):
+    """Where a recipient key of a draft came from, as the server says: the trust key holder's app shows
+    it beside the key's fingerprint, so that a key the holder cannot place is the one they stop at."""
+
+    key_id: KeyIdHex
+    # The device that proposed it; both empty for a key an admin registered with the person.
+    device_key_id: Annotated[str, msgspec.Meta(pattern="^([0-9a-f]{64})?$")] = ""
+    device_label: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    proposed_at: str = ""
+
+
+class KeyringDraft(Strict):
+    # The next version's payload as the server would have it signed: UTF-8 JSON of a KeyringPayload,
+    # for the trust key holder's app to check, date and sign (docs/protocol.md, "Signing in the app").
+    payload: bytes
+    sources: list[KeySource]
+
+
+class KeyringPublished(Strict):
+    version: Annotated[int, msgspec.Meta(ge=1)]
+
+
 # The child roster (docs/protocol.md, "The roster"): sealed by the DSL's app to each device's roster
 # key, relayed as opaque envelopes. A roster envelope's content is padded to at most 512 KiB, which
 # holds a roster of several thousand children; the envelope limit below follows from it.

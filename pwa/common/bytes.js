@@ -37,6 +37,11 @@ export function toHex(bytes) {
   return out;
 }
 
+// "1a2b 3c4d 5e6f": hex as people compare it aloud, in groups of four.
+export function inFours(hex) {
+  return hex.replace(/(.{4})(?!$)/g, "$1 ");
+}
+
 export function fromHex(hex) {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw new TypeError("invalid hex");
   const out = new Uint8Array(hex.length / 2);

@@ -132,6 +132,10 @@ export function put(db, store, value, key) {
   return transaction(db, store, "readwrite", (s) => { s[store].put(value, key); });
 }
 
+export function remove(db, store, key) {
+  return transaction(db, store, "readwrite", (s) => { s[store].delete(key); });
+}
+
 export function getAll(db, store) {
   return transaction(db, store, "readonly", (s) => requestValue(s[store].getAll()));
 }

@@ -10,3 +10,12 @@ export function el(name, attrs, text) {
   if (text !== undefined) node.textContent = text;
   return node;
 }
+
+// Offers `text` as a file to save (a download), named `name`.
+export function saveFile(name, text, type = "application/json") {
+  const link = el("a", { href: URL.createObjectURL(new Blob([text], { type })), download: name });
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}

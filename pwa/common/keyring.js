@@ -56,7 +56,7 @@ async function isP256Point(raw) {
   }
 }
 
-async function checkContent(content, schoolId) {
+export async function checkContent(content, schoolId) {
   const invalid = (why) => new KeyringError("keyring_invalid", why);
   if (content === null || typeof content !== "object" || content.v !== 1) throw invalid("v is not 1");
   if (typeof content.school_id !== "string" || content.school_id.toLowerCase() !== schoolId.toLowerCase()) {

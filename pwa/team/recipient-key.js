@@ -5,7 +5,7 @@
 // keyring itself (except in the demo school, whose DEMO-ONLY trust key is on the server).
 
 import { errorCode, signedFetch } from "../common/api.js";
-import { toBase64, toHex } from "../common/bytes.js";
+import { inFours, toBase64, toHex } from "../common/bytes.js";
 import { get, put } from "../common/db.js";
 import { openPrivateKey, sealPrivateKey } from "../common/vault.js";
 
@@ -64,5 +64,5 @@ export async function registerRecipientKey(db, device, key) {
 // "1a2b 3c4d 5e6f 7a8b": the key id as `lantern trust sign` prints it, for the trust key holder to
 // compare before signing.
 export function shortKeyId(key) {
-  return key.keyId.slice(0, 16).replace(/(.{4})(?!$)/g, "$1 ");
+  return inFours(key.keyId.slice(0, 16));
 }

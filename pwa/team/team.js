@@ -25,7 +25,7 @@ import {
 } from "./case-view.js";
 import { buildCases, filterCases } from "./cases.js";
 import { pickedChild } from "../common/child-picker.js";
-import { $, el } from "../common/dom.js";
+import { $, el, saveFile } from "../common/dom.js";
 import { keyId } from "../common/envelope.js";
 import { envelopeOf, markOpened, openEntries, openInboxDb, openPulled, openedRecords, pullInbox, sendReceipts } from "./inbox.js";
 import { routeRecipients } from "../common/keyring.js";
@@ -36,6 +36,7 @@ import { PushError, disableAlerts, enableAlerts, permission, pushSupported, rene
 import { inKeyring, isTeam, loadOrCreateRecipientKey, registerRecipientKey, shortKeyId } from "./recipient-key.js";
 import { installed } from "../common/storage.js";
 import { renderSummary, summarise } from "./summary.js";
+import { closeTrust, listenTrust, mayHoldTrustKey, openTrust } from "./trust.js";
 import { findGaps } from "./gaps.js";
 import { readFilter, renderTriage } from "./triage.js";
 
@@ -139,8 +140,9 @@ function showInbox() {
 
 // --- The case view
 
-// The views that take the whole screen: a case, a child's chronology, the governors' summary.
-const VIEWS = ["note-view", "chronology", "summary"];
+// The views that take the whole screen: a case, a child's chronology, the governors' summary, the
+// trust key.
+const VIEWS = ["note-view", "chronology", "summary", "trust"];
 
 // What was showing (perhaps a half-written note) is hidden, untouched, and shown again as it was when
 // the view closes.
@@ -164,6 +166,7 @@ function closeView({ moveFocus = true } = {}) {
   say("note-error", "");
   $("case-work").hidden = true;
   clearChronology();
+  closeTrust();
   for (const view of VIEWS) $(view).hidden = true;
   for (const [section, hidden] of team.hiddenBefore || []) section.hidden = hidden;
   team.hiddenBefore = null;
@@ -291,15 +294,8 @@ function saveChronology() {
   const { child, rows } = team.chronology;
   const { school, person } = team.ctx.enrolment;
   const data = chronologyJson(child, rows, { school, madeBy: person });
-  const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
-  const link = el("a", {
-    href: URL.createObjectURL(blob),
-    download: `chronology-${(child.roster_id || child.name).replace(/[^A-Za-z0-9]+/g, "-")}-${new Date(Date.now()).toISOString().slice(0, 10)}.json`,
-  });
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  const day = new Date(Date.now()).toISOString().slice(0, 10);
+  saveFile(`chronology-${(child.roster_id || child.name).replace(/[^A-Za-z0-9]+/g, "-")}-${day}.json`, JSON.stringify(data, null, 2));
 }
 
 function openSummary() {
@@ -620,6 +616,13 @@ function listen() {
   $("summary-open").addEventListener("click", openSummary);
   $("summary-print").addEventListener("click", () => window.print());
   $("summary-close").addEventListener("click", () => closeView());
+  $("trust-open").addEventListener("click", () => {
+    showView("trust");
+    $("trust-heading").focus();
+    openTrust(team.ctx).catch(report);
+  });
+  $("trust-close").addEventListener("click", () => closeView());
+  listenTrust(report);
   $("link-note-save").addEventListener("click", () => linkNotes().catch(report));
   $("alerts-on").addEventListener("click", () => changeAlerts(true).catch(report));
   $("alerts-off").addEventListener("click", () => changeAlerts(false).catch(report));
@@ -684,6 +687,7 @@ export async function enterTeam(ctx) {
   closeTeamNote(); // a note opened by whoever used the app before is not left for the next person
   const member = isTeam(ctx.enrolment);
   $("inbox").hidden = !member;
+  $("trust-open").hidden = !mayHoldTrustKey(ctx.enrolment);
   if (!member) {
     team.key = null;
     team.ctx = null;

@@ -214,3 +214,39 @@ def engine(request, tmp_path):
     yield open_window
     for close in closers:
         close()
+
+
+class ChromiumPage:
+    """A Playwright page with Page's verbs, so that one path can run in all three engines."""
+
+    engine = "chromium"
+
+    def __init__(self, page):
+        self.page = page
+
+    def goto(self, url: str) -> None:
+        self.page.goto(url)
+
+    def evaluate(self, expression: str):
+        return self.page.evaluate(f"async () => ({expression})")
+
+    def run(self, statement: str):
+        return self.page.evaluate(f"() => {{ {statement} }}")
+
+    def wait_for(self, expression: str, timeout: float = 15) -> None:
+        self.page.wait_for_function(f"() => {{ try {{ return !!({expression}); }} catch (e) {{ return false; }} }}", timeout=timeout * 1000)
+
+    def wait_ready(self, state: str, timeout: float = 15) -> None:
+        self.wait_for(f"document.body.dataset.ready === '{state}'", timeout)
+
+    def text(self, selector: str = "body") -> str:
+        return self.page.eval_on_selector(selector, "(e) => e.innerText") if self.page.query_selector(selector) else ""
+
+    def fill(self, selector: str, value: str) -> None:
+        self.page.fill(selector, value)
+
+    def click(self, selector: str) -> None:
+        self.page.click(selector)
+
+    def click_button(self, name: str) -> None:
+        self.page.get_by_role("button", name=name).first.click()

@@ -12,6 +12,7 @@ import * as hpke from "/common/hpke.js";
 import * as keyring from "/common/keyring.js";
 import * as profiles from "/common/profiles.js";
 import * as vault from "/common/vault.js";
+import * as keyringChanges from "/team/keyring-changes.js";
 
 const { fromHex, toHex } = bytes;
 
@@ -171,6 +172,6 @@ window.lantern = {
   bytes, hpke, envelope, importRecipient, hpkeKnownAnswer, openEnvelope,
   newDevice, deviceKeyExportable, sealWithDevice,
   api, clock, db, enrol, keyring, freshDb, freshApp, app: () => app, settings, stubFetch, takeRequests,
-  outcome, profiles, vault, deviceModule,
+  outcome, profiles, vault, deviceModule, keyringChanges,
 };
 window.harnessReady = true;

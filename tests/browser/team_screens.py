@@ -158,7 +158,33 @@ def governors_summary(page: Page, url: str) -> None:
     show(page, "#summary-heading")
 
 
+def school_setup(page: Page, url: str) -> None:
+    """A new school's trust key made in the app: the setup file for the admin, and the recovery sheet."""
+    from tests.browser.screens import open_app, show
+
+    open_app(page, url)
+    page.click("#setup-open")
+    page.fill("#setup-school", "Riverside Primary")
+    page.fill("#setup-passphrase", "a long walk to the river")
+    page.fill("#setup-passphrase-again", "a long walk to the river")
+    page.click("#setup-make")
+    page.wait_for_function("document.body.dataset.schoolSetup === 'made'", timeout=30_000)
+    show(page, "#setup-done-heading")
+
+
+def trust_key(page: Page, url: str) -> None:
+    """The trust key screen of a DSL whose device does not hold it yet: bringing it from its backup."""
+    from tests.browser.screens import show
+
+    inbox(page, url)
+    page.click("#trust-open")
+    page.wait_for_function("document.body.dataset.trustKey === 'absent'")
+    show(page, "#trust-heading")
+
+
 TEAM_SCREENS = {
+    "school-setup": school_setup,
+    "trust-key": trust_key,
     "urgent-calls": urgent_calls,
     "inbox": inbox,
     "note-view": note_view,

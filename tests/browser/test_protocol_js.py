@@ -360,3 +360,43 @@ def test_enrol_refusals_store_nothing(page, case, expect):
     assert out["result"] == {"error": expect}
     assert not out["enrolment"] and not out["keyring"] and not out["loaded"]
     assert len(out["requests"]) == (0 if expect == "code_malformed" else 1)
+
+
+def test_a_draft_from_the_server_is_checked_and_shown_as_changes(page):
+    """pwa/team/keyring-changes.js: what the trust key holder's app reads before signing. The server
+    writes the draft, so one for another school, or not one version after the keyring held, is refused
+    before anything is shown."""
+    dsl, deputy, head = recipient("dsl"), recipient("deputy_dsl"), recipient("headteacher")
+    held = json.loads(payload(4, recipients=[dsl, deputy]))
+    contacts = [{"kind": "lado", "name": "LADO", "phone": "01234 000111"}]
+    draft = json.loads(payload(5, recipients=[dsl, head]))
+    draft["contacts"] = contacts
+    source = {"key_id": head["key_id"], "device_key_id": "ab" * 32, "device_label": "Head's iPad", "proposed_at": "2026-12-01T08:00:00Z"}
+
+    def check(content):
+        return page.evaluate(
+            """async ([content, held, school]) => {
+                try {
+                    const draft = { payload: lantern.bytes.toBase64(new TextEncoder().encode(JSON.stringify(content))) };
+                    return { content: await lantern.keyringChanges.checkDraft(draft, { version: held.version }, school) };
+                } catch (e) { return { error: e.code }; }
+            }""",
+            [content, held, SCHOOL],
+        )
+
+    assert check(draft)["content"]["version"] == 5
+    assert check({**draft, "version": 4}) == {"error": "keyring_rollback"}
+    assert check({**draft, "version": 7}) == {"error": "keyring_rollback"}
+    assert check({**draft, "school_id": str(uuid.uuid4())}) == {"error": "keyring_invalid"}
+    assert check({**draft, "recipients": [{**head, "key_id": dsl["key_id"]}]}) == {"error": "keyring_invalid"}
+
+    changes = page.evaluate("([a, b, s]) => lantern.keyringChanges.keyringChanges(a, b, s)", [held, draft, [source]])
+    assert [(c["change"], c["what"]) for c in changes] == [
+        ("added", "reader"), ("removed", "reader"), ("added", "contact"), ("removed", "contact"),
+    ]
+    short = " ".join(head["key_id"][i:i + 4] for i in range(0, 16, 4))
+    assert changes[0]["text"] == (
+        f"New reader: A headteacher (headteacher), key {short}, made on the device \"Head's iPad\" (abab abab abab abab) on 2026-12-01"
+    )
+    assert changes[1]["text"].startswith("No longer a reader: A deputy_dsl (deputy DSL)")
+    assert page.evaluate("([a]) => lantern.keyringChanges.keyringChanges(a, a, [])", [held]) == []

@@ -1,0 +1,74 @@
+// What a draft keyring would change, for the trust key holder to read before signing
+// (docs/trust-key.md, "Signing in the app"). The draft comes from the server, so nothing in it is
+// taken on trust: it is checked as any keyring is, and shown as a list of changes against the keyring
+// this device holds, which the trust key signed.
+
+import { fromBase64, inFours } from "../common/bytes.js";
+import { KeyringError, checkContent } from "../common/keyring.js";
+
+// The draft's content, checked: a keyring of this school, one version after the one held.
+export async function checkDraft(draft, held, schoolId) {
+  let content;
+  try {
+    content = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(fromBase64(draft.payload)));
+  } catch (e) {
+    throw new KeyringError("keyring_invalid", "the draft is not UTF-8 JSON");
+  }
+  await checkContent(content, schoolId);
+  if (content.version !== held.version + 1) {
+    throw new KeyringError("keyring_rollback", `the draft is version ${content.version}, after ${held.version}`);
+  }
+  return content;
+}
+
+const ROLE_NAMES = {
+  dsl: "DSL", deputy_dsl: "deputy DSL", headteacher: "headteacher", chair_of_governors: "chair of governors",
+};
+
+export function roleName(role) {
+  return ROLE_NAMES[role] || role;
+}
+
+// "1a2b 3c4d 5e6f 7a8b": the start of a key id, as each team member's app shows its own key.
+function shortId(keyId) {
+  return inFours(keyId.slice(0, 16));
+}
+
+function contactLine(c) {
+  return `${c.kind}\u0000${c.name}\u0000${c.phone}`;
+}
+
+// [{change: "added" | "removed", what: "reader" | "contact", text}], in the order a person reads them:
+// readers added, readers removed, then contacts. `sources` are the server's word on where each new
+// key came from (GET /api/v1/keyring/draft): shown as said, beside the fingerprint that proves nothing
+// by itself, so that the holder asks its owner.
+export function keyringChanges(heldContent, draftContent, sources = []) {
+  const held = new Set(heldContent.recipients.map((r) => r.key_id));
+  const next = new Set(draftContent.recipients.map((r) => r.key_id));
+  const from = new Map(sources.map((s) => [s.key_id, s]));
+  const reader = (r) => `${r.name} (${roleName(r.role)}), key ${shortId(r.key_id)}`;
+  const changes = [];
+  for (const r of draftContent.recipients) {
+    if (held.has(r.key_id)) continue;
+    const source = from.get(r.key_id);
+    const device = source && source.device_key_id
+      ? `, made on the device "${source.device_label || "no name"}" (${shortId(source.device_key_id)}) on ${source.proposed_at.slice(0, 10)}`
+      : ", registered by your Lantern administrator";
+    changes.push({ change: "added", what: "reader", text: `New reader: ${reader(r)}${device}` });
+  }
+  for (const r of heldContent.recipients) {
+    if (!next.has(r.key_id)) changes.push({ change: "removed", what: "reader", text: `No longer a reader: ${reader(r)}` });
+  }
+  const heldContacts = new Set(heldContent.contacts.map(contactLine));
+  const nextContacts = new Set(draftContent.contacts.map(contactLine));
+  for (const c of draftContent.contacts) {
+    if (!heldContacts.has(contactLine(c))) changes.push({ change: "added", what: "contact", text: `New number to call: ${c.name}, ${c.phone}` });
+  }
+  for (const c of heldContent.contacts) {
+    if (!nextContacts.has(contactLine(c))) changes.push({ change: "removed", what: "contact", text: `Number removed: ${c.name}, ${c.phone}` });
+  }
+  if (heldContent.school_name !== draftContent.school_name) {
+    changes.push({ change: "added", what: "school", text: `The school's name becomes ${draftContent.school_name}` });
+  }
+  return changes;
+}

@@ -1,0 +1,189 @@
+// The trust key holder's screen (docs/trust-key.md): bring the school's trust key to this device from
+// its backup, read each change the server proposes to the team's keyring and sign it here, make a new
+// backup (for a new stick, or for a successor), and remove the key from this device.
+
+import { OfflineError, errorCode, signedFetch } from "../common/api.js";
+import { equal } from "../common/bytes.js";
+import { get, remove } from "../common/db.js";
+import { $, el } from "../common/dom.js";
+import {
+  KeyringError, acceptKeyring, checkKeyring, keyringExpired, keyringExpiry, loadKeyring, refreshKeyring,
+} from "../common/keyring.js";
+import { checkDraft, keyringChanges } from "./keyring-changes.js";
+import { hideRecoverySheet, showRecoverySheet } from "./recovery-sheet.js";
+import { PENDING_KEY, passphraseProblem } from "./school-setup.js";
+import {
+  TrustKeyError, backupPublicKey, dated, fingerprint, forgetTrustKey, holdTrustKey, loadTrustKey, readBackup, signKeyring, writeBackup,
+} from "./trust-key.js";
+
+// Who may hold the trust key: the DSL, or the headteacher, as the school decides.
+const HOLDERS = ["dsl", "headteacher"];
+
+const MESSAGES = {
+  backup_invalid: "That is not a Lantern trust key backup: paste the whole text, from { to }, or choose the file again.",
+  wrong_passphrase: "That passphrase does not open this backup (or the backup was changed). Check it, letter by letter.",
+  key_mismatch: "This backup is damaged: the key inside is not the one it names. Use another copy.",
+  another_school: "This backup holds another trust key than your school's (its fingerprint differs). Use your school's.",
+};
+
+const trust = { ctx: null, held: null, draft: null, forgetting: false };
+
+export function mayHoldTrustKey(enrolment) {
+  return !!enrolment && HOLDERS.includes(enrolment.person.role);
+}
+
+function say(id, text) {
+  $(id).textContent = text;
+}
+
+function day(date) {
+  return date.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric" });
+}
+
+export async function openTrust(ctx) {
+  trust.ctx = ctx;
+  trust.forgetting = false;
+  $("trust-forget").textContent = "Remove the trust key from this device";
+  say("trust-error", "");
+  hideRecoverySheet();
+  say("trust-fingerprint", await fingerprint(ctx.enrolment.trustPublicKeyRaw));
+  trust.held = await loadTrustKey(ctx.db, ctx.profile.id, ctx.key);
+  $("trust-restore").hidden = !!trust.held;
+  $("trust-held").hidden = !trust.held;
+  if (!trust.held) {
+    say("trust-state", "This device does not hold the school's trust key.");
+    const pending = await get(ctx.db, "settings", PENDING_KEY);
+    // The backup made on this device when the school was set up, if it is this school's key.
+    if (pending && equal(backupPublicKey(pending.backupText).publicKeyRaw, ctx.enrolment.trustPublicKeyRaw)) {
+      $("trust-backup-text").value = pending.backupText;
+      say("trust-state", "This device made the school's trust key before you were enrolled: type its passphrase to take it.");
+    }
+    document.body.dataset.trustKey = "absent";
+    return;
+  }
+  say("trust-state", "This device holds the school's trust key, sealed under your PIN.");
+  document.body.dataset.trustKey = "held";
+  await loadDraft().catch(offline);
+}
+
+function offline(e) {
+  if (!(e instanceof OfflineError)) throw e;
+  say("trust-error", "No network: the changes waiting for your signature come from the server. Try again when this device is online.");
+}
+
+export function closeTrust() {
+  trust.held = null; // the key's bytes leave the page with the screen
+  trust.draft = null;
+  $("trust-backup-text").value = "";
+  $("trust-passphrase").value = "";
+  hideRecoverySheet();
+}
+
+async function loadDraft() {
+  const { db, device, profile, enrolment } = trust.ctx;
+  trust.draft = null;
+  $("trust-sign").hidden = true;
+  $("trust-changes").textContent = "";
+  // The newest signed version first: the draft is read against it (a refused one is kept out, as at any sync).
+  await refreshKeyring(db, profile).catch((e) => { if (!(e instanceof KeyringError)) throw e; });
+  const held = await loadKeyring(db, profile.id);
+  const expiry = keyringExpiry(held);
+  say("trust-current", `Devices hold version ${held.version} of the team's list` + (expiry
+    ? (keyringExpired(held) ? `, out of date since ${day(expiry)}: sign the next version now.` : `, current until ${day(expiry)}.`)
+    : "."));
+  const answer = await signedFetch(device, "GET", "/api/v1/keyring/draft", null);
+  if (answer.status !== 200) {
+    say("trust-error", `The server did not give the next version (${errorCode(answer)}). Try again later.`);
+    return;
+  }
+  let content;
+  try {
+    content = await checkDraft(answer.body, held, enrolment.school.id);
+  } catch (e) {
+    if (!(e instanceof KeyringError)) throw e;
+    say("trust-error", `The server's draft does not check (${e.message}). Do not sign it: tell your Lantern administrator.`);
+    return;
+  }
+  const changes = keyringChanges(held.content, content, answer.body.sources || []);
+  for (const c of changes) $("trust-changes").appendChild(el("li", { class: `change-${c.change}`, "data-what": c.what }, c.text));
+  if (!changes.length) $("trust-changes").appendChild(el("li", {}, "No changes: signing renews the list for 30 days."));
+  trust.draft = content;
+  $("trust-sign").textContent = changes.length ? `Sign version ${content.version} and publish it` : `Renew: sign version ${content.version}`;
+  $("trust-sign").hidden = false;
+}
+
+async function signAndPublish() {
+  const { db, device, profile, enrolment } = trust.ctx;
+  if (!trust.held || !trust.draft) return;
+  const signed = await signKeyring(trust.held.signingKey, dated(trust.draft));
+  await checkKeyring(enrolment.trustPublicKeyRaw, enrolment.school.id, signed); // as every device will
+  const answer = await signedFetch(device, "POST", "/api/v1/keyring", signed);
+  if (answer.status !== 200) {
+    const detail = answer.body && answer.body.detail ? `: ${answer.body.detail}` : "";
+    say("trust-error", `The server did not publish it (${errorCode(answer)}${detail}).`);
+    return;
+  }
+  const accepted = await acceptKeyring(db, profile, signed);
+  say("trust-state", `Version ${accepted.version} is signed and published: devices take it at their next sync.`);
+  document.body.dataset.trustSigned = String(accepted.version);
+  if (trust.ctx.refresh) trust.ctx.refresh();
+  await loadDraft().catch(offline);
+}
+
+async function restore(event) {
+  event.preventDefault();
+  const { db, profile, key } = trust.ctx;
+  say("trust-error", "");
+  $("trust-restore-submit").disabled = true;
+  try {
+    const pair = await readBackup($("trust-backup-text").value, $("trust-passphrase").value);
+    await holdTrustKey(db, profile, key, pair);
+    await remove(db, "settings", PENDING_KEY);
+  } catch (e) {
+    if (!(e instanceof TrustKeyError)) throw e;
+    say("trust-error", MESSAGES[e.code] || e.message);
+    return;
+  } finally {
+    $("trust-restore-submit").disabled = false;
+  }
+  $("trust-passphrase").value = "";
+  $("trust-backup-text").value = "";
+  await openTrust(trust.ctx);
+}
+
+async function newBackup(event) {
+  event.preventDefault();
+  const passphrase = $("trust-new-passphrase").value;
+  const problem = passphraseProblem(passphrase, $("trust-new-passphrase-again").value);
+  say("trust-error", problem);
+  if (problem || !trust.held) return;
+  const text = await writeBackup(trust.held, passphrase);
+  $("trust-new-passphrase").value = "";
+  $("trust-new-passphrase-again").value = "";
+  await showRecoverySheet("trust-sheet-place", text, trust.ctx.enrolment.school.name);
+}
+
+// Two presses, the second after being told what it means: a device that holds the only copy would
+// leave the school unable to change its team.
+async function forget() {
+  if (!trust.forgetting) {
+    trust.forgetting = true;
+    $("trust-forget").textContent = "Press again to remove it: only once another device or a backup you have tested holds it";
+    return;
+  }
+  await forgetTrustKey(trust.ctx.db, trust.ctx.profile.id);
+  closeTrust();
+  await openTrust(trust.ctx);
+  say("trust-state", "The trust key is no longer on this device.");
+}
+
+export function listenTrust(report) {
+  $("trust-sign").addEventListener("click", () => signAndPublish().catch(offline).catch(report));
+  $("trust-restore").addEventListener("submit", (event) => restore(event).catch(report));
+  $("trust-backup-form").addEventListener("submit", (event) => newBackup(event).catch(report));
+  $("trust-forget").addEventListener("click", () => forget().catch(report));
+  $("trust-backup-file").addEventListener("change", async () => {
+    const file = $("trust-backup-file").files[0];
+    if (file) $("trust-backup-text").value = await file.text();
+  });
+}

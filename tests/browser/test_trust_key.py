@@ -1,0 +1,172 @@
+"""The school's trust key in its holder's app (pwa/team/trust.js, docs/trust-key.md), in Chromium,
+WebKit and Firefox against a real server: a new school set up from the app (its trust key made, its
+backup and recovery sheet, its setup file taken by the admin), the key brought into the app after
+enrolment, a keyring change read and signed there, a staff note then sealed to the key it signed in;
+the key restored on a second device from the backup's text (a wrong passphrase refused), a new backup
+for a successor, the key removed from the first device; and `lantern trust`'s Python signing with the
+app's own backup, taken by the app's devices as the app's own signatures are."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import msgspec
+import pytest
+
+from server import devices, keyrings, school_setup, schools
+from sync import keyring, trust_backup
+from sync.client import Client
+from tests.browser.engines import ChromiumPage
+from tests.browser.staff_app import PIN
+
+PASSPHRASE = "a long walk to the river"
+SUCCESSOR = "the successor's own words"
+
+
+def set_pin(page) -> None:
+    page.wait_ready("set-pin")
+    page.fill("#new-pin", PIN)
+    page.fill("#new-pin-again", PIN)
+    page.click("#pin-save")
+    page.wait_ready("yes")
+
+
+def with_db(server, action):
+    db = server.db()
+    try:
+        return action(db)
+    finally:
+        db.close()
+
+
+def open_trust_screen(page) -> None:
+    page.run("delete document.body.dataset.trustKey")
+    page.click("#trust-open")
+    page.wait_for("document.body.dataset.trustKey", 30)
+
+
+def sign_and_wait(page, version: int) -> None:
+    page.wait_for("!document.getElementById('trust-sign').hidden", 30)
+    page.click("#trust-sign")
+    page.wait_for(f"document.body.dataset.trustSigned === '{version}'", 30)
+
+
+def trust_key_path(server, open_window) -> None:
+    first = open_window()
+    first.goto(server.url + "/")
+    first.wait_ready("not-enrolled")
+    first.click("#setup-open")
+    first.fill("#setup-school", "Riverside Primary")
+    first.fill("#setup-passphrase", "too short")
+    first.fill("#setup-passphrase-again", "too short")
+    first.click("#setup-make")
+    assert "at least 12 characters" in first.text("#setup-error")
+    first.fill("#setup-passphrase", PASSPHRASE)
+    first.fill("#setup-passphrase-again", PASSPHRASE)
+    first.click("#setup-make")
+    first.wait_for("document.body.dataset.schoolSetup === 'made'", 30)
+    setup_text = first.text("#setup-file-text")
+    backup_text = first.text("#sheet-text")
+    sheet = first.text("#recovery-sheet")
+    assert PASSPHRASE not in sheet and "Riverside Primary" in sheet
+    fingerprint = first.text("#sheet-fingerprint")
+
+    # The admin creates the school from the setup file; Python reads the app's backup as the app wrote it.
+    setup = school_setup.read(setup_text.encode())
+    school_id, name = with_db(server, lambda db: school_setup.create(db, setup))
+    assert name == "Riverside Primary"
+    trust = trust_backup.read(backup_text.encode(), PASSPHRASE.encode())
+    from sync.codes import fingerprint as fingerprint_of
+    from sync.signing import public_bytes
+    assert fingerprint.replace(" ", "") == fingerprint_of(public_bytes(trust.public_key())).hex()
+
+    def dsl_code(db):
+        schools.add_contact(db, school_id, "front_door", "Children's services front door", "01234 567890")
+        person = schools.add_person(db, school_id, "Rosa (DSL)", "dsl")
+        return person, devices.issue_code(db, person).text()
+
+    rosa, code = with_db(server, dsl_code)
+    first.goto(server.url + "/?link#enrol=" + code)  # a new page load, as a link opened from a message is
+    set_pin(first)
+    first.wait_for("document.body.dataset.team === 'yes'", 30)
+    open_trust_screen(first)
+    assert first.evaluate("document.body.dataset.trustKey") == "absent"
+    # The backup this device made at setup is offered; its passphrase takes it in.
+    first.fill("#trust-passphrase", PASSPHRASE)
+    first.click("#trust-restore-submit")
+    first.wait_for("document.body.dataset.trustKey === 'held'", 30)
+    first.wait_for("document.getElementById('trust-changes').children.length > 0", 30)
+    changes = first.text("#trust-changes")
+    assert "New reader: Rosa (DSL) (DSL)" in changes and "New number to call: Children's services front door" in changes
+    key_start = first.evaluate("document.getElementById('recipient-key').textContent")
+    sign_and_wait(first, 2)
+
+    # A member of staff enrolled now seals to the key Rosa's browser made, which the app signed in.
+    def staff_code(db):
+        return devices.issue_code(db, schools.add_person(db, school_id, "Tom", "staff")).text()
+
+    tom = Client(server.url)
+    tom.enrol(with_db(server, staff_code))
+    payload = tom.accepted_payload()
+    assert payload.version == 2 and [r.name for r in payload.recipients] == ["Rosa (DSL)"]
+    assert payload.recipients[0].key_id[:4] in key_start
+    assert keyring.expired(payload) is False and payload.expires_at
+
+    # A second device of Rosa's takes the key from the recovery sheet's text.
+    second = open_window()
+    second.goto(server.url + "/#enrol=" + with_db(server, lambda db: devices.issue_code(db, rosa).text()))
+    set_pin(second)
+    second.wait_for("document.body.dataset.team === 'yes'", 30)
+    open_trust_screen(second)
+    assert second.evaluate("document.body.dataset.trustKey") == "absent"
+    second.fill("#trust-backup-text", backup_text)
+    second.fill("#trust-passphrase", "not the passphrase")
+    second.click("#trust-restore-submit")
+    second.wait_for("document.getElementById('trust-error').textContent.includes('does not open')", 30)
+    second.fill("#trust-passphrase", PASSPHRASE)
+    second.click("#trust-restore-submit")
+    second.wait_for("document.body.dataset.trustKey === 'held'", 30)
+    second.wait_for("document.getElementById('trust-changes').textContent.includes('New reader')", 30)
+    sign_and_wait(second, 3)
+
+    # A new backup for a successor, under their passphrase; then the first device lets the key go.
+    second.fill("#trust-new-passphrase", SUCCESSOR)
+    second.fill("#trust-new-passphrase-again", SUCCESSOR)
+    second.click("#trust-backup-make")
+    second.wait_for("!document.getElementById('recovery-sheet').hidden", 30)
+    handed = second.text("#sheet-text")
+    assert public_bytes(trust_backup.read(handed.encode(), SUCCESSOR.encode()).public_key()) == public_bytes(trust.public_key())
+    first.click("#trust-close")
+    open_trust_screen(first)
+    first.click("#trust-forget")
+    first.click("#trust-forget")
+    first.wait_for("document.body.dataset.trustKey === 'absent'", 30)
+
+    # `lantern trust`'s signing, with the app's own backup: the app's devices take it as their own.
+    def python_signs(db):
+        draft = keyrings.draft(db, school_id)
+        return keyrings.publish(db, school_id, keyring.sign(keyring.valid_for(draft), trust)).version
+
+    assert with_db(server, python_signs) == 4
+    second.click("#trust-close")
+    open_trust_screen(second)
+    second.wait_for("document.getElementById('trust-current').textContent.includes('version 4')", 30)
+
+
+def test_the_trust_key_in_the_app_in_chromium(server, browser):
+    contexts = []
+
+    def open_window():
+        contexts.append(browser.new_context())
+        return ChromiumPage(contexts[-1].new_page())
+
+    try:
+        trust_key_path(server, open_window)
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_the_trust_key_in_the_app_in_webkit_and_firefox(server, engine):
+    trust_key_path(server, engine)
