@@ -97,6 +97,8 @@ def test_a_school_from_nothing(tmp_path: Path):
         (["admin", "--data-dir", "{data}", "person", "add", "--school", "0190a000-0000-7000-8000-000000000000", "--name", "x", "--role", "staff"], "no such school"),
         (["admin", "--data-dir", "{data}", "person", "add", "--school", "0190a000-0000-7000-8000-000000000000", "--name", "x", "--role", "janitor"], "invalid choice"),
         (["admin", "--data-dir", "{data}", "school", "create", "--name", "x", "--trust-public-key", "{tmp}/missing.pem"], "no such file"),
+        (["admin", "--data-dir", "{data}", "school", "create", "--name", "x"], "give --name and --trust-public-key, or --setup"),
+        (["admin", "--data-dir", "{data}", "school", "create", "--setup", "{tmp}/missing.json"], "no such file"),
         (["admin", "--data-dir", "{data}", "device", "revoke", "abc"], "no active device"),
         (["admin", "--data-dir", "{data}", "keyring", "publish", "--school", "0190a000-0000-7000-8000-000000000000", "{tmp}/missing.json"], "no such file"),
         (["trust", "sign", "--key", "{tmp}/missing.pem", "{tmp}/missing.json", "--out", "{tmp}/x"], "no such file"),
