@@ -14,7 +14,7 @@
 // itself must change with every version of the app. It names the shell's version below, which must
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: 0a2f4f56e0cf
+// Shell version: 640212f20722
 
 import "./sw.js";
 import { loadClock } from "./common/clock.js";

@@ -18,7 +18,17 @@ export async function checkDraft(draft, held, schoolId) {
   if (content.version !== held.version + 1) {
     throw new KeyringError("keyring_rollback", `the draft is version ${content.version}, after ${held.version}`);
   }
-  return content;
+  return signable(content);
+}
+
+// Only the fields this version knows and shows: a field the server added would be signed unread, and a
+// later version of Lantern might give it a meaning.
+function signable(c) {
+  return {
+    v: c.v, school_id: c.school_id, school_name: c.school_name, version: c.version, issued_at: c.issued_at,
+    recipients: c.recipients.map((r) => ({ key_id: r.key_id, person_id: r.person_id, role: r.role, name: r.name, public_key: r.public_key })),
+    contacts: c.contacts.map((k) => ({ kind: k.kind, name: k.name, phone: k.phone })),
+  };
 }
 
 const ROLE_NAMES = {

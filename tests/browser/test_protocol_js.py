@@ -385,6 +385,9 @@ def test_a_draft_from_the_server_is_checked_and_shown_as_changes(page):
         )
 
     assert check(draft)["content"]["version"] == 5
+    # What the server slipped in beside the known fields is not signed.
+    extra = {**draft, "approved_by": "the server", "recipients": [{**dsl, "can_decrypt_all": True}, head]}
+    assert "approved_by" not in check(extra)["content"] and check(extra)["content"]["recipients"][0] == dsl
     assert check({**draft, "version": 4}) == {"error": "keyring_rollback"}
     assert check({**draft, "version": 7}) == {"error": "keyring_rollback"}
     assert check({**draft, "school_id": str(uuid.uuid4())}) == {"error": "keyring_invalid"}
