@@ -19,3 +19,13 @@ export function saveFile(name, text, type = "application/json") {
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
+
+// The text of a file dragged onto a box, or null. The app has no file picker at all
+// (tests/browser/test_bodymap.py), so that no photo can be taken or attached anywhere in it: files
+// come in as text, pasted or dropped.
+export async function droppedText(event) {
+  const file = event.dataTransfer && event.dataTransfer.files && event.dataTransfer.files[0];
+  if (!file) return null;
+  event.preventDefault();
+  return file.text();
+}

@@ -15,7 +15,7 @@ import { OfflineError, errorCode, signedFetch } from "./api.js";
 import { fromBase64, toBase64, toHex, uuidv7 } from "./bytes.js";
 import { fillChildChoices } from "./child-picker.js";
 import { get, put } from "./db.js";
-import { $, el } from "./dom.js";
+import { $, droppedText, el } from "./dom.js";
 import { EnvelopeError, open, parse, seal } from "./envelope.js";
 import { RosterImportError, childLabel, readRoster } from "./roster-import.js";
 import { openPrivateKey, sealPrivateKey } from "./vault.js";
@@ -272,13 +272,11 @@ function checkList() {
   }
 }
 
-// A CSV file dragged onto the box is read into it, as if pasted: the app has no file picker at all
-// (tests/browser/test_bodymap.py), so that no photo can be taken or attached anywhere in it.
+// A CSV file dragged onto the box is read into it, as if pasted.
 async function dropFile(event) {
-  const file = event.dataTransfer && event.dataTransfer.files && event.dataTransfer.files[0];
-  if (!file) return;
-  event.preventDefault();
-  $("roster-csv").value = await file.text();
+  const text = await droppedText(event);
+  if (text === null) return;
+  $("roster-csv").value = text;
   checkList();
 }
 

@@ -5,7 +5,7 @@
 import { OfflineError, errorCode, signedFetch } from "../common/api.js";
 import { equal } from "../common/bytes.js";
 import { get, remove } from "../common/db.js";
-import { $, el } from "../common/dom.js";
+import { $, droppedText, el } from "../common/dom.js";
 import {
   KeyringError, acceptKeyring, checkKeyring, keyringExpired, keyringExpiry, loadKeyring, refreshKeyring,
 } from "../common/keyring.js";
@@ -182,8 +182,9 @@ export function listenTrust(report) {
   $("trust-restore").addEventListener("submit", (event) => restore(event).catch(report));
   $("trust-backup-form").addEventListener("submit", (event) => newBackup(event).catch(report));
   $("trust-forget").addEventListener("click", () => forget().catch(report));
-  $("trust-backup-file").addEventListener("change", async () => {
-    const file = $("trust-backup-file").files[0];
-    if (file) $("trust-backup-text").value = await file.text();
+  $("trust-backup-text").addEventListener("dragover", (event) => event.preventDefault());
+  $("trust-backup-text").addEventListener("drop", async (event) => {
+    const text = await droppedText(event);
+    if (text !== null) $("trust-backup-text").value = text;
   });
 }
