@@ -28,7 +28,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "623911327440";
+const VERSION = "244ee6b8b08b";
 const CACHE = "lantern-shell-v" + VERSION;
 // "/" is index.html, cached under the URL the page is opened at, so that a first visit fetches it
 // once. The home screen's own icons (icon-512, maskable-*, apple-touch-icon) are not here: the
@@ -55,6 +55,7 @@ const SHELL = [
   "/common/envelope.js",
   "/common/hpke.js",
   "/common/idle.js",
+  "/common/key-proofs.js",
   "/common/keyring.js",
   "/common/leave.js",
   "/common/lock-screen.js",

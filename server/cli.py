@@ -233,6 +233,13 @@ def trust_sign(args: argparse.Namespace) -> None:
         # each team member's app shows its own, lets the signer check every key is a real device's.
         short = " ".join(r.key_id[i:i + 4] for i in range(0, 16, 4))
         print(f"  {r.role:<20} {r.name}  (key {short})")
+    if payload.devices is not None:
+        # The devices it approves: each one sent the roster, and believed as its person's. One you
+        # cannot place may be a device the server enrolled for itself.
+        print(f"and approving {len(payload.devices)} devices:")
+        for d in payload.devices:
+            short = " ".join(d.key_id[i:i + 4] for i in range(0, 16, 4))
+            print(f"  {d.role:<20} {d.name}  {d.label!r}  (device {short})")
     print(f"Written to {args.out}. The admin publishes it with `lantern admin keyring publish`.")
     print("Sign the next version before it expires (a new draft, even with no change): after that date every")
     print("device says its list of the safeguarding team is out of date, and still seals to it.")

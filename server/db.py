@@ -283,6 +283,15 @@ def m009_database_identity(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO meta (key, value) VALUES ('database_id', ?)", [str(uuid.uuid4())])
 
 
+@migrations()
+def m010_key_proofs(db: sqlite_utils.Database) -> None:
+    """Each roster key's and recipient key's proof, signed by the device that made it, that it is that
+    device's (sync/key_proofs.py); keys from before it have none, and are sent nothing until their
+    device registers them again with one."""
+    db.execute("ALTER TABLE roster_keys ADD COLUMN proof BLOB")
+    db.execute("ALTER TABLE recipient_keys ADD COLUMN proof BLOB")
+
+
 log = logging.getLogger("lantern")
 
 PAGE = 4096  # SQLite's default page size, which Lantern's databases keep

@@ -13,7 +13,7 @@ from server.db import Db
 from server.errors import Refused
 from server.schools import get_person, get_school
 from sync.wire import DeviceKey
-from sync import codes, requests, signing
+from sync import codes, key_proofs, requests, signing
 
 DEFAULT_CODE_HOURS = 24
 
@@ -120,6 +120,16 @@ def device_key(db: Db, school_id: uuid.UUID, key_id: str) -> DeviceKey | None:
             [key_id, str(school_id)],
         ).fetchone()
     return DeviceKey(key_id=key_id, public_key=row[0], person_id=uuid.UUID(row[1]), name=row[2]) if row else None
+
+
+def check_key_proof(db: Db, device: Device, label: bytes, public_key: bytes, proof: bytes) -> None:
+    """Refuses a key proof (sync/key_proofs.py) that this device did not make. An empty one is taken,
+    from apps made before proofs, and proves nothing to any reader."""
+    if not proof:
+        return
+    held = device_key(db, device.school_id, device.key_id)
+    if held is None or not key_proofs.proven(held.public_key, label, device.school_id, public_key, proof):
+        raise Refused("invalid_proof", "the key's proof is not this device's signature over it")
 
 
 # Each header exactly as docs/protocol.md writes it: Python's int() would also take " 12", "+12",

@@ -47,6 +47,9 @@ def draft(db: Db, school_id: uuid.UUID) -> kr.KeyringPayload:
         issued_at=iso(),
         recipients=_recipients(db, school_id),
         contacts=[kr.Contact(kind=c["kind"], name=c["name"], phone=c["phone"]) for c in list_contacts(db, school_id)],
+        # DEMO ONLY: the demo school's trust key is on this server, so its approval would prove nothing;
+        # its keyrings name no devices, and every device counts, as in keyrings from before approvals.
+        devices=None if school["demo"] else _devices(db, school_id),
     )
     _check_envelope_limit(payload)
     return payload
@@ -83,6 +86,22 @@ def _recipients(db: Db, school_id: uuid.UUID) -> list[kr.KeyringRecipient]:
                 )
             )
     return entries
+
+
+def _devices(db: Db, school_id: uuid.UUID) -> list[kr.ApprovedDevice]:
+    """Every enrolled, unrevoked device of the school, oldest first: the trust key holder approves them
+    by signing (a revoked device drops out, and with it its notes' standing and the roster)."""
+    with db.read() as s:
+        rows = s.execute(
+            """SELECT d.key_id, d.person_id, p.name, p.role, COALESCE(d.label, '') FROM devices d
+               JOIN people p ON p.id = d.person_id
+               WHERE d.school_id = ? AND d.revoked_at IS NULL ORDER BY d.enrolled_at, d.rowid""",
+            [str(school_id)],
+        ).fetchall()
+    return [
+        kr.ApprovedDevice(key_id=k, person_id=uuid.UUID(person), name=name, role=role, label=label[:100])
+        for k, person, name, role, label in rows
+    ]
 
 
 def _check_envelope_limit(payload: kr.KeyringPayload) -> None:

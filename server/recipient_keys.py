@@ -14,13 +14,13 @@ import uuid
 
 from server.clock import iso
 from server.db import Db
-from server.devices import Device
+from server.devices import Device, check_key_proof
 from server.errors import Refused
 from server.schools import TEAM_ROLES, list_people
-from sync import signing
+from sync import key_proofs, signing
 
 
-def register(db: Db, device: Device, public_key: bytes) -> str:
+def register(db: Db, device: Device, public_key: bytes, proof: bytes = b"") -> str:
     """Stores this device's recipient public key as proposed for its person; returns its key id.
 
     One key per device: a device that proposes another key (its storage was cleared and it made a new
@@ -33,6 +33,7 @@ def register(db: Db, device: Device, public_key: bytes) -> str:
         signing.public_key_from_bytes(public_key)
     except ValueError:
         raise Refused("invalid_key", "the recipient public key is not a P-256 point") from None
+    check_key_proof(db, device, key_proofs.RECIPIENT_KEY, public_key, proof)
     key_id = signing.key_id(public_key).hex()
     # A person's key registered by an admin (`lantern admin person add --recipient-public-key`) has no
     # key id column; the school's team is a handful of people, so compare here.
@@ -49,10 +50,12 @@ def register(db: Db, device: Device, public_key: bytes) -> str:
         if owner is None:
             s.execute("DELETE FROM recipient_keys WHERE device_key_id = ?", [device.key_id])
             s.execute(
-                """INSERT INTO recipient_keys (key_id, school_id, person_id, device_key_id, public_key, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
-                [key_id, str(device.school_id), str(device.person_id), device.key_id, public_key, iso()],
+                """INSERT INTO recipient_keys (key_id, school_id, person_id, device_key_id, public_key, created_at, proof)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                [key_id, str(device.school_id), str(device.person_id), device.key_id, public_key, iso(), proof or None],
             )
+        elif proof:  # the same key again, now with its proof (an app made before proofs, updated)
+            s.execute("UPDATE recipient_keys SET proof = ? WHERE key_id = ?", [proof, key_id])
     return key_id
 
 
@@ -81,15 +84,17 @@ def proposed(db: Db, school_id: uuid.UUID) -> dict[str, list[bytes]]:
     return found
 
 
-def sources(db: Db, school_id: uuid.UUID) -> dict[str, tuple[str, str, str]]:
-    """Each proposed key's device, by key id: (device key id, device label, when it was proposed)."""
+def sources(db: Db, school_id: uuid.UUID) -> dict[str, tuple[str, str, str, bytes, bytes]]:
+    """Each proposed key's device, by key id: (device key id, device label, when it was proposed, the
+    device's public key, the device's proof that the key is its own)."""
     with db.read() as s:
         rows = s.execute(
-            """SELECT k.key_id, k.device_key_id, COALESCE(d.label, ''), k.created_at FROM recipient_keys k
+            """SELECT k.key_id, k.device_key_id, COALESCE(d.label, ''), k.created_at, d.public_key,
+                      COALESCE(k.proof, x'') FROM recipient_keys k
                JOIN devices d ON d.key_id = k.device_key_id WHERE k.school_id = ?""",
             [str(school_id)],
         ).fetchall()
-    return {key_id: (device, label, at) for key_id, device, label, at in rows}
+    return {key_id: (device, label[:100], at, device_pk, proof) for key_id, device, label, at, device_pk, proof in rows}
 
 
 def retire_oldest(db: Db, person_id: uuid.UUID, keep: int) -> int:

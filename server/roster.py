@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from server.clock import iso
 from server.db import Db
-from server.devices import Device
+from server.devices import Device, check_key_proof
 from server.envelopes import check_batch
 from server.errors import Refused
-from sync import signing
+from sync import key_proofs, signing
 
 # Who may publish the roster, and see which devices still lack it.
 PUBLISHERS = ("dsl", "deputy_dsl")
@@ -30,27 +30,32 @@ class Held:
     author_public_key: bytes
 
 
-def register_key(db: Db, device: Device, public_key: bytes) -> str:
+def register_key(db: Db, device: Device, public_key: bytes, proof: bytes = b"") -> str:
     """Stores this device's roster public key, replacing any it had (and the envelope sealed to the
-    old one, which it can no longer open); the same key again is a no-op. Returns its key id."""
+    old one, which it can no longer open); the same key again only adds its proof, if it had none.
+    Returns its key id."""
     try:
         signing.public_key_from_bytes(public_key)
     except ValueError:
         raise Refused("invalid_key", "the roster public key is not a P-256 point") from None
+    check_key_proof(db, device, key_proofs.ROSTER_KEY, public_key, proof)
     key_id = signing.key_id(public_key).hex()
     with db.write() as s:
         owner = s.execute("SELECT device_key_id FROM roster_keys WHERE key_id = ?", [key_id]).fetchone()
         if owner is not None:
             if owner[0] != device.key_id:
                 raise Refused("conflict", "this roster key is already another device's")
+            if proof:
+                s.execute("UPDATE roster_keys SET proof = ? WHERE key_id = ?", [proof, key_id])
             return key_id
         old = s.execute("SELECT key_id FROM roster_keys WHERE device_key_id = ?", [device.key_id]).fetchone()
         if old is not None:
             s.execute("DELETE FROM roster_envelopes WHERE roster_key_id = ?", [old[0]])
             s.execute("DELETE FROM roster_keys WHERE key_id = ?", [old[0]])
         s.execute(
-            "INSERT INTO roster_keys (key_id, school_id, device_key_id, public_key, created_at) VALUES (?, ?, ?, ?, ?)",
-            [key_id, str(device.school_id), device.key_id, public_key, iso()],
+            """INSERT INTO roster_keys (key_id, school_id, device_key_id, public_key, created_at, proof)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            [key_id, str(device.school_id), device.key_id, public_key, iso(), proof or None],
         )
     return key_id
 
@@ -121,20 +126,21 @@ def held(db: Db, device: Device) -> Held:
     return Held(version=row[0], data=row[1], author_public_key=row[2])
 
 
-def missing(db: Db, device: Device) -> tuple[int, list[tuple[str, bytes]]]:
+def missing(db: Db, device: Device) -> tuple[int, list[tuple[str, bytes, bytes, bytes]]]:
     """The school's roster version (0 for none), and the roster keys of its active devices that hold
-    no envelope of that version: the devices enrolled, or given a new key, since it was sealed."""
+    no envelope of that version (the devices enrolled, or given a new key, since it was sealed): each
+    (key id, public key, its device's public key, its proof)."""
     _may_publish(device)
     school = str(device.school_id)
     with db.read() as s:
         row = s.execute("SELECT version FROM rosters WHERE school_id = ?", [school]).fetchone()
         version = row[0] if row else 0
         keys = s.execute(
-            """SELECT k.key_id, k.public_key FROM roster_keys k
+            """SELECT k.key_id, k.public_key, d.public_key, COALESCE(k.proof, x'') FROM roster_keys k
                JOIN devices d ON d.key_id = k.device_key_id
                LEFT JOIN roster_envelopes e ON e.roster_key_id = k.key_id AND e.version = ?
                WHERE k.school_id = ? AND d.revoked_at IS NULL AND e.roster_key_id IS NULL
                ORDER BY k.created_at, k.rowid""",
             [version, school],
         ).fetchall()
-    return version, [(key_id, public_key) for key_id, public_key in keys]
+    return version, [tuple(k) for k in keys]

@@ -17,7 +17,7 @@ import httpx
 import msgspec
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from sync import codes, envelope, gaps, keyring, requests, wire
+from sync import codes, envelope, gaps, key_proofs, keyring, requests, wire
 from sync.ids import uuid7
 from sync.signing import public_bytes
 
@@ -49,6 +49,10 @@ class Read:
     # Its place in its signing device's sequence of records to this reader's key (docs/protocol.md,
     # "Gaps"); None for a record that carries none.
     number: int | None = None
+    # Whether the keyring this client holds approves the signing device (docs/protocol.md, "Approved
+    # devices"); None under a keyring from before approvals. False is shown to the reader, as the
+    # browser does: the note stands, its device unvouched for.
+    device_approved: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -194,17 +198,20 @@ class Client:
 
     def register_recipient_key(self, public_key: bytes) -> wire.RecipientKeyState:
         """Proposes a recipient public key this team device made (its private half stays here)."""
+        proof = key_proofs.prove(self.device, key_proofs.RECIPIENT_KEY, self.school_id, public_key)
         return self._send(
-            "POST", "/api/v1/recipient-keys", wire.RecipientKeyState, wire.RecipientKeyRequest(public_key=public_key),
-            signed=True,
+            "POST", "/api/v1/recipient-keys", wire.RecipientKeyState,
+            wire.RecipientKeyRequest(public_key=public_key, proof=proof), signed=True,
         )
 
     # The child roster (docs/protocol.md, "The roster")
 
     def register_roster_key(self, public_key: bytes) -> wire.RosterKeyState:
         """Registers this device's roster public key (its private half stays here), replacing any it had."""
+        proof = key_proofs.prove(self.device, key_proofs.ROSTER_KEY, self.school_id, public_key)
         return self._send(
-            "PUT", "/api/v1/roster-key", wire.RosterKeyState, wire.RosterKeyRequest(public_key=public_key), signed=True,
+            "PUT", "/api/v1/roster-key", wire.RosterKeyState, wire.RosterKeyRequest(public_key=public_key, proof=proof),
+            signed=True,
         )
 
     def seal_roster(self, content: bytes, roster_keys: list[bytes]) -> list[bytes]:
@@ -370,6 +377,7 @@ class Client:
             author_mismatch=person is not None and str(person).lower() != str(signer.person_id),
             urgent=opened.header.urgent or named.urgent is True,
             number=named.sequence.get(envelope.key_id(recipient.public_key()).hex()),
+            device_approved=keyring.approves(self.accepted_payload(), header.author_key_id.hex()),
         )
 
     def open_all(self, recipient: ec.EllipticCurvePrivateKey) -> Iterator[envelope.Opened]:

@@ -45,6 +45,16 @@ class Contact(msgspec.Struct, frozen=True):
     phone: Phone
 
 
+class ApprovedDevice(msgspec.Struct, frozen=True):
+    """A device the trust key holder approved: its signing key's id, and whom it was enrolled to."""
+
+    key_id: KeyIdHex
+    person_id: uuid.UUID
+    name: Text
+    role: Literal["staff", "dsl", "deputy_dsl", "headteacher", "chair_of_governors", "admin"]
+    label: Annotated[str, msgspec.Meta(max_length=100)] = ""
+
+
 class KeyringPayload(msgspec.Struct, frozen=True):
     # Readers ignore unknown fields: a later version may add some without breaking older devices.
     v: Literal[1]
@@ -57,6 +67,9 @@ class KeyringPayload(msgspec.Struct, frozen=True):
     # When devices stop calling it current (ISO 8601 UTC), in the manner of The Update Framework's
     # timestamp: set by the trust key holder as they sign; "" in keyrings from before it, which never expire.
     expires_at: str = ""
+    # The devices the trust key approved (docs/protocol.md, "Approved devices"). None in keyrings from
+    # before it, whose readers take every device the server names, as they always did.
+    devices: list[ApprovedDevice] | None = None
 
 
 class SignedKeyring(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -69,6 +82,13 @@ class KeyringError(ValueError):
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
         self.detail = detail
+
+
+def approves(payload: KeyringPayload, device_key_id: str) -> bool | None:
+    """Whether the keyring approves this device (hex key id); None when it predates approvals."""
+    if payload.devices is None:
+        return None
+    return any(d.key_id == device_key_id for d in payload.devices)
 
 
 def sign(payload: KeyringPayload, trust_key: ec.EllipticCurvePrivateKey) -> SignedKeyring:

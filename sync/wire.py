@@ -112,8 +112,13 @@ class DeviceKey(Strict):
     name: Text
 
 
+# A device's signature over a key it registers (sync/key_proofs.py); empty from devices made before it.
+KeyProof = Annotated[bytes, msgspec.Meta(max_length=64, description="ECDSA P-256 r || s, or empty")]
+
+
 class RecipientKeyRequest(Strict):
     public_key: PublicKey
+    proof: KeyProof = b""
 
 
 class RecipientKeyState(Strict):
@@ -132,6 +137,8 @@ class KeySource(Strict):
     device_key_id: Annotated[str, msgspec.Meta(pattern="^([0-9a-f]{64})?$")] = ""
     device_label: Annotated[str, msgspec.Meta(max_length=100)] = ""
     proposed_at: str = ""
+    device_public_key: Annotated[bytes, msgspec.Meta(max_length=65)] = b""
+    proof: KeyProof = b""
 
 
 class KeyringDraft(Strict):
@@ -159,6 +166,7 @@ RosterEnvelopeBytes = Annotated[
 
 class RosterKeyRequest(Strict):
     public_key: PublicKey
+    proof: KeyProof = b""
 
 
 class RosterKeyState(Strict):
@@ -187,6 +195,10 @@ class RosterEnvelope(Strict):
 class RosterKey(Strict):
     key_id: KeyIdHex
     public_key: PublicKey
+    # The device that registered it and its proof, for the DSL's app to check against the devices the
+    # trust key approved (docs/protocol.md, "Approved devices").
+    device_public_key: PublicKey
+    proof: KeyProof = b""
 
 
 class RosterMissing(Strict):

@@ -248,10 +248,15 @@ def seed_m008_receipt_proofs(db: sqlite_utils.Database, data_dir: Path, ctx: dic
                [seq, str(ctx["dsl"]), WHEN, bytes(range(32))])
 
 
+def seed_m009_database_identity(db: sqlite_utils.Database, data_dir: Path, ctx: dict) -> None:
+    """The identity the migration made is this version's one row; it must survive every later one."""
+    (ctx["database_id"],) = db.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
+
+
 # Rows as each version's schema allowed them, written just after that migration ran.
 SEED_ROWS = {f.__name__.removeprefix("seed_"): f for f in (
     seed_m001_foundation, seed_m002_people_enrolment_keyring, seed_m003_alerts, seed_m004_recipient_keys,
-    seed_m005_roster, seed_m006_reminders, seed_m007_views, seed_m008_receipt_proofs,
+    seed_m005_roster, seed_m006_reminders, seed_m007_views, seed_m008_receipt_proofs, seed_m009_database_identity,
 )}
 
 

@@ -147,3 +147,40 @@ def test_lantern_trust_signs_with_the_apps_backup_and_writes_one_from_a_key_file
             "--out", str(tmp_path / "signed.json"))
     signed = msgspec.json.decode((tmp_path / "signed.json").read_bytes(), type=keyring.SignedKeyring)
     assert keyring.verify(signed, public_bytes(from_pem.public_key()), school_id).version == 3
+
+
+def test_the_python_client_says_whether_the_keyring_approves_a_notes_device(server, app_school):
+    """As the browser does (tests/browser/test_trust_key.py): the note from a device the trust key has
+    not approved opens, marked; once a signed keyring approves the device, it is not."""
+    school_id, trust, dsl, proposed = app_school
+    payload = msgspec.json.decode(dsl.keyring_draft().payload, type=keyring.KeyringPayload)
+    dsl.publish_keyring(keyring.sign(keyring.valid_for(payload), trust))  # approves the DSL's device and key
+    tom = server.enrolled("staff", school_id)
+    tom.push([tom.seal(b"Tom's note")])
+    dsl.keyring()
+    [read] = dsl.read_all(proposed)
+    assert read.opened.content == b"Tom's note" and read.device_approved is False
+
+    payload = msgspec.json.decode(dsl.keyring_draft().payload, type=keyring.KeyringPayload)
+    assert "Test staff" in [d.name for d in payload.devices]
+    dsl.publish_keyring(keyring.sign(keyring.valid_for(payload), trust))
+    dsl.keyring()
+    [read] = dsl.read_all(proposed)
+    assert read.device_approved is True
+
+
+def test_a_key_proof_that_is_not_the_devices_own_is_refused(server, app_school):
+    school_id, trust, dsl, proposed = app_school
+    other = keyfiles.new_key()
+    key = public_bytes(keyfiles.new_key().public_key())
+    from sync import key_proofs, wire
+
+    bad = key_proofs.prove(other, key_proofs.ROSTER_KEY, school_id, key)
+    with pytest.raises(ApiError) as refused:
+        dsl._send("PUT", "/api/v1/roster-key", wire.RosterKeyState, wire.RosterKeyRequest(public_key=key, proof=bad), signed=True)
+    assert refused.value.status == 400 and refused.value.code == "invalid_proof"
+    wrong_label = key_proofs.prove(dsl.device, key_proofs.ROSTER_KEY, school_id, key)
+    with pytest.raises(ApiError) as refused:
+        dsl._send("POST", "/api/v1/recipient-keys", wire.RecipientKeyState,
+                  wire.RecipientKeyRequest(public_key=key, proof=wrong_label), signed=True)
+    assert refused.value.code == "invalid_proof"

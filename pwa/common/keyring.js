@@ -70,6 +70,11 @@ export async function checkContent(content, schoolId) {
       && /(Z|[+-]\d\d:\d\d)$/.test(content.expires_at) && !Number.isNaN(Date.parse(content.expires_at)))) {
     throw invalid("expires_at is not an ISO 8601 time with a zone");
   }
+  if (content.devices !== undefined && content.devices !== null) {
+    if (!Array.isArray(content.devices) || !content.devices.every((d) => d && /^[0-9a-f]{64}$/.test(d.key_id) && typeof d.name === "string")) {
+      throw invalid("approved devices malformed");
+    }
+  }
   for (const r of content.recipients) {
     // A role this version does not know could be anyone: refused, as sync/keyring.py refuses it.
     if (!r || RECIPIENT_ROLES.indexOf(r.role) === -1) throw invalid("unknown recipient role");
@@ -111,6 +116,13 @@ function refuseRollback(current, next) {
 export function keyringExpiry(keyring) {
   const at = keyring && keyring.content && keyring.content.expires_at;
   return at ? new Date(Date.parse(at)) : null;
+}
+
+// The key ids (hex) of the devices the keyring's trust key approved (docs/protocol.md, "Approved
+// devices"), or null for a keyring from before approvals, whose readers take every device.
+export function approvedDevices(keyring) {
+  const devices = keyring && keyring.content && keyring.content.devices;
+  return Array.isArray(devices) ? new Set(devices.map((d) => d.key_id)) : null;
 }
 
 export function keyringExpired(keyring, now = Date.now()) {

@@ -19,6 +19,8 @@ import { $, droppedText, el } from "./dom.js";
 import { EnvelopeError, open, parse, seal } from "./envelope.js";
 import { RosterImportError, childLabel, readRoster } from "./roster-import.js";
 import { openPrivateKey, sealPrivateKey } from "./vault.js";
+import { ROSTER_KEY, keyProven, proveKey } from "./key-proofs.js";
+import { approvedDevices, loadKeyring } from "./keyring.js";
 
 const ECDH = { name: "ECDH", namedCurve: "P-256" };
 const KEY_KIND = "roster-key";
@@ -56,7 +58,9 @@ export async function loadOrCreateRosterKey(db, profileId, profileKey) {
   const held = await get(db, "settings", keyName(profileId));
   if (held) {
     const privateKey = await openPrivateKey(profileKey, KEY_KIND, profileId, held.wrapped);
-    return { privateKey, publicKeyRaw: held.publicKeyRaw, keyId: held.keyId, registered: held.registered };
+    // "proven": registered with this device's proof that the key is its own; `true` was before proofs,
+    // so such a key is registered again, with one.
+    return { privateKey, publicKeyRaw: held.publicKeyRaw, keyId: held.keyId, registered: held.registered === "proven" };
   }
   // Extractable only for the moment it takes to seal it; the copy kept in memory is not.
   const pair = await crypto.subtle.generateKey(ECDH, true, ["deriveBits"]);
@@ -70,13 +74,14 @@ export async function loadOrCreateRosterKey(db, profileId, profileKey) {
 
 // Registers the public half (PUT /api/v1/roster-key) until the server has it. Throws OfflineError
 // with no network, RosterError when refused.
-export async function registerRosterKey(db, device, profileId, key) {
+export async function registerRosterKey(db, profile, key) {
   if (key.registered) return;
-  const answer = await signedFetch(device, "PUT", "/api/v1/roster-key", { public_key: toBase64(key.publicKeyRaw) });
+  const proof = await proveKey(profile.device, ROSTER_KEY, profile.enrolment.school.id, key.publicKeyRaw);
+  const answer = await signedFetch(profile.device, "PUT", "/api/v1/roster-key", { public_key: toBase64(key.publicKeyRaw), proof: toBase64(proof) });
   if (answer.status !== 200) throw new RosterError(errorCode(answer), "the server did not take this device's roster key");
   key.registered = true;
-  const held = await get(db, "settings", keyName(profileId));
-  if (held && held.keyId === key.keyId) await put(db, "settings", Object.assign(held, { registered: true }), keyName(profileId));
+  const held = await get(db, "settings", keyName(profile.id));
+  if (held && held.keyId === key.keyId) await put(db, "settings", Object.assign(held, { registered: "proven" }), keyName(profile.id));
 }
 
 // --- The roster's content: {v: 1, type: "roster", version, issued_at, children: [{id, name, preferred,
@@ -176,19 +181,32 @@ async function missing(device) {
 
 // Seals `roster` to the school's devices that lack its version. Resolves with how many devices hold it
 // (null when there was nobody to seal to), or "newer" when the school has a newer version than this.
-export async function topUp(profile, roster) {
+export async function topUp(db, profile, roster) {
   const lacking = await missing(profile.device);
   if (lacking.version > roster.version) return "newer";
-  if (!lacking.keys.length) return null;
-  const envelopes = await sealTo(profile, roster, lacking.keys.map((k) => fromBase64(k.public_key)));
+  const keys = await approvedOnly(db, profile, lacking.keys);
+  if (!keys.length) return null;
+  const envelopes = await sealTo(profile, roster, keys.map((k) => fromBase64(k.public_key)));
   const answer = await post(profile.device, roster.version, envelopes);
   return answer ? answer.stored : null;
+}
+
+// The roster keys of devices the trust key approved, each proven its device's own (docs/protocol.md,
+// "Approved devices"): a device the server enrolled for itself, or a key it says is another's, gets
+// nothing. Under a keyring from before approvals, every key the server lists, as before.
+async function approvedOnly(db, profile, keys) {
+  const approved = approvedDevices(await loadKeyring(db, profile.id));
+  if (!approved) return keys;
+  const schoolId = profile.enrolment.school.id;
+  const proven = await Promise.all(keys.map((k) => keyProven(approved, k.device_public_key, ROSTER_KEY, schoolId, fromBase64(k.public_key), k.proof || "")));
+  session.unapproved = keys.length - proven.filter(Boolean).length;
+  return keys.filter((k, i) => proven[i]);
 }
 
 // Publishes a new version of the list: sealed first to this device's own roster key (which is how the
 // DSL's app keeps it), then to every other device. Resolves with {roster, devices}.
 export async function publishRoster(db, profile, key, children) {
-  await registerRosterKey(db, profile.device, profile.id, key);
+  await registerRosterKey(db, profile, key);
   const held = await get(db, "settings", heldName(profile.id));
   const school = await missing(profile.device);
   const version = Math.max(school.version, held ? held.version : 0) + 1;
@@ -196,7 +214,7 @@ export async function publishRoster(db, profile, key, children) {
   const own = await sealTo(profile, roster, [key.publicKeyRaw]);
   const first = await post(profile.device, version, own);
   await put(db, "settings", { version, envelope: own[0], authorPublicKeyRaw: profile.device.publicKeyRaw }, heldName(profile.id));
-  const devices = await topUp(profile, roster);
+  const devices = await topUp(db, profile, roster);
   return { roster, devices: typeof devices === "number" ? devices : first.stored };
 }
 
@@ -204,6 +222,7 @@ export async function publishRoster(db, profile, key, children) {
 
 const session = {
   turn: 0, db: null, profile: null, key: null, roster: null, byId: new Map(), pending: null, listening: false, fetchedAt: 0,
+  unapproved: 0, // roster keys left out at the last sealing: devices the trust key has not approved
 };
 
 function say(id, text) {
@@ -292,7 +311,9 @@ async function publishPending() {
     clearPreview();
     $("roster-csv").value = "";
     say("roster-state", `Published version ${roster.version} of your school's list (${childrenCount(roster.children.length)}) `
-      + `to ${devices === 1 ? "1 device" : `${devices} devices`}. Devices set up later get it when this app next syncs.`);
+      + `to ${devices === 1 ? "1 device" : `${devices} devices`}. Devices set up later get it when this app next syncs.`
+      + (session.unapproved ? ` ${session.unapproved === 1 ? "1 device was" : `${session.unapproved} devices were`} not sent it: `
+        + "the school's trust key has not approved them. Its holder approves new devices under \"The school's trust key\"." : ""));
     document.body.dataset.rosterPublished = String(roster.version);
     $("roster-heading").focus();
   } catch (e) {
@@ -352,7 +373,7 @@ export async function syncRoster() {
   const { db, profile, key, turn } = session;
   if (!profile || !key) return;
   try {
-    await registerRosterKey(db, profile.device, profile.id, key);
+    await registerRosterKey(db, profile, key);
     if (!session.roster || Date.now() - session.fetchedAt > REFETCH_MS) {
       const fresh = await fetchRoster(db, profile.device, profile.id);
       if (turn !== session.turn) return;
@@ -363,7 +384,7 @@ export async function syncRoster() {
       }
     }
     if (isPublisher(profile) && session.roster && turn === session.turn) {
-      if ((await topUp(profile, session.roster)) === "newer" && (await fetchRoster(db, profile.device, profile.id))) {
+      if ((await topUp(db, profile, session.roster)) === "newer" && (await fetchRoster(db, profile.device, profile.id))) {
         const roster = await openHeldRoster(db, profile, key);
         if (turn === session.turn) use(roster);
       }

@@ -4,6 +4,7 @@
 
 import { ADVISERS, CONSENT, CONSENT_GROUNDS, DECISIONS, KINDS, kindOf, labelOf } from "./actions.js";
 import { timeOf } from "./clocks.js";
+import { inFours } from "../common/bytes.js";
 import { $, el } from "../common/dom.js";
 import { formatTime, renderNote } from "../common/note-view.js";
 import { dueText, stateLabel } from "./triage.js";
@@ -48,6 +49,20 @@ function actionAnswers(note) {
   ]);
 }
 
+// The devices the trust key approved (a Set of key ids), or null when the keyring predates approvals.
+let approved = null;
+export function useApprovedDevices(devices) {
+  approved = devices;
+}
+
+// Said loudly, never hidden: the server names a device's person, and only the trust key vouches for it.
+function unapproved(record) {
+  if (!approved || !record.signer || !record.signer.keyId || approved.has(record.signer.keyId) || record.pending) return [];
+  return [el("p", { class: "guidance warning", "data-unapproved": record.signer.keyId },
+    `Signed on a device the school's trust key has not approved (${inFours(record.signer.keyId.slice(0, 16))}): `
+    + `the server says it is ${record.signer.name}'s, and nothing proves it. Check with them, and with your trust key holder, before acting on it.`)];
+}
+
 // Who, on which device, when, and the signature: the line under every record.
 function provenance(record) {
   const note = record.note;
@@ -58,7 +73,7 @@ function provenance(record) {
     && note.author.person_id.toLowerCase() !== record.signer.personId;
   const line = el("p", { class: "note-meta" }, `Recorded by ${named || "its author"} on ${device}, ${when}. `);
   line.appendChild(el("span", { class: "signature-ok" }, record.pending ? "Waiting on this device to be sent." : "Signature checked."));
-  const out = [line];
+  const out = [line, ...unapproved(record)];
   if (mismatch) {
     out.push(el("p", { class: "guidance warning" }, `It names ${named} as its author, but was signed on a device enrolled to ${record.signer.name}. Check with them.`));
   }
@@ -89,6 +104,7 @@ export function renderCase(kase) {
   let heading;
   if (concern) {
     heading = renderNote($("note-body"), concern.note, { recordId: concern.recordId, urgent: concern.urgent, signer: concern.signer });
+    for (const warning of unapproved(concern)) $("note-body").appendChild(warning);
     if (kase.child && concern.note.child && kase.child.roster_id && kase.child.roster_id !== concern.note.child.roster_id) {
       $("note-body").appendChild(el("p", { class: "note-meta" }, `Linked to ${kase.child.name} on your school's list (${kase.child.roster_id}).`));
     }

@@ -198,7 +198,7 @@ async function fetchAuthor(idb, device, keyId) {
 }
 
 // What an opened envelope (`result`, as team/opener.js gives it, from `author`'s device) says, once
-// the checks a reader adds have passed. Resolves with {note, header, signer: {personId, name} of the
+// the checks a reader adds have passed. Resolves with {note, header, signer: {personId, name, keyId} of the
 // device that signed it, contentKey, number, numberedBy}; throws InboxError, or OfflineError when a
 // re-sealed note's author is needed and there is no network.
 async function readOpened(idb, device, recipientKey, schoolId, author, result) {
@@ -206,7 +206,7 @@ async function readOpened(idb, device, recipientKey, schoolId, author, result) {
   // The server checks this before storing; a reader checks it too, rather than trust the server.
   if (result.header.schoolId.toLowerCase() !== schoolId.toLowerCase()) throw new InboxError("wrong_school");
   const note = readOrRefuse(result.content);
-  const signer = { personId: author.personId, name: author.name };
+  const signer = { personId: author.personId, name: author.name, keyId: author.keyId };
   // Its place in the signing device's sequence to this key (docs/protocol.md, "Gaps"); for a re-seal,
   // the re-seal's own, since it is the envelope this device was handed.
   const numbering = { number: note.sequence[recipientKey.keyId] || null, numberedBy: signer };
@@ -250,7 +250,7 @@ async function openReseal(idb, device, schoolId, reseal, resealedBy, outerHeader
   const note = readOrRefuse(opened.content);
   if (note.type === "reseal") throw new InboxError("malformed", "a re-seal of a re-seal");
   return {
-    note, header: opened.header, signer: { personId: author.personId, name: author.name }, resealedBy,
+    note, header: opened.header, signer: { personId: author.personId, name: author.name, keyId: author.keyId }, resealedBy,
     contentKey: fromBase64(reseal.content_key), recordId: header.recordId.toLowerCase(),
     // Whom it reaches now: the original's readers and the keys the re-seal was sealed to.
     recipientKeyIds: header.recipientKeyIds.map(toHex).concat(outerHeader.recipientKeyIds.map(toHex)),

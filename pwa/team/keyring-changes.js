@@ -4,6 +4,7 @@
 // this device holds, which the trust key signed.
 
 import { fromBase64, inFours } from "../common/bytes.js";
+import { RECIPIENT_KEY, keyProven } from "../common/key-proofs.js";
 import { KeyringError, checkContent } from "../common/keyring.js";
 
 // The draft's content, checked: a keyring of this school, one version after the one held.
@@ -28,11 +29,13 @@ function signable(c) {
     v: c.v, school_id: c.school_id, school_name: c.school_name, version: c.version, issued_at: c.issued_at,
     recipients: c.recipients.map((r) => ({ key_id: r.key_id, person_id: r.person_id, role: r.role, name: r.name, public_key: r.public_key })),
     contacts: c.contacts.map((k) => ({ kind: k.kind, name: k.name, phone: k.phone })),
+    devices: (c.devices || []).map((d) => ({ key_id: d.key_id, person_id: d.person_id, name: d.name, role: d.role, label: d.label || "" })),
   };
 }
 
 const ROLE_NAMES = {
-  dsl: "DSL", deputy_dsl: "deputy DSL", headteacher: "headteacher", chair_of_governors: "chair of governors",
+  staff: "staff", admin: "Lantern administrator", dsl: "DSL", deputy_dsl: "deputy DSL", headteacher: "headteacher",
+  chair_of_governors: "chair of governors",
 };
 
 export function roleName(role) {
@@ -48,8 +51,8 @@ function contactLine(c) {
   return `${c.kind}\u0000${c.name}\u0000${c.phone}`;
 }
 
-// [{change: "added" | "removed", what: "reader" | "contact", text}], in the order a person reads them:
-// readers added, readers removed, then contacts. `sources` are the server's word on where each new
+// [{change: "added" | "removed", what: "reader" | "contact" | "device" | "school", text}], in the order
+// a person reads them: readers added, readers removed, contacts, devices. `sources` are the server's word on where each new
 // key came from (GET /api/v1/keyring/draft): shown as said, beside the fingerprint that proves nothing
 // by itself, so that the holder asks its owner.
 export function keyringChanges(heldContent, draftContent, sources = []) {
@@ -63,7 +66,7 @@ export function keyringChanges(heldContent, draftContent, sources = []) {
     const source = from.get(r.key_id);
     const device = source && source.device_key_id
       ? `, made on the device "${source.device_label || "no name"}" (${shortId(source.device_key_id)}) on ${source.proposed_at.slice(0, 10)}`
-      : ", registered by your Lantern administrator";
+      : ", registered by your Lantern administrator, not made on a device: compare it with its owner's before you sign";
     changes.push({ change: "added", what: "reader", text: `New reader: ${reader(r)}${device}` });
   }
   for (const r of heldContent.recipients) {
@@ -77,8 +80,51 @@ export function keyringChanges(heldContent, draftContent, sources = []) {
   for (const c of heldContent.contacts) {
     if (!nextContacts.has(contactLine(c))) changes.push({ change: "removed", what: "contact", text: `Number removed: ${c.name}, ${c.phone}` });
   }
+  // Devices: a keyring from before approvals approved none by name, so all of the draft's are new.
+  const heldDevices = new Set((heldContent.devices || []).map((d) => d.key_id));
+  const nextDevices = new Set((draftContent.devices || []).map((d) => d.key_id));
+  const device = (d) => `"${d.label || "no name"}" (${shortId(d.key_id)}), enrolled to ${d.name} (${roleName(d.role)})`;
+  for (const d of draftContent.devices || []) {
+    if (!heldDevices.has(d.key_id)) changes.push({ change: "added", what: "device", text: `New device: ${device(d)}` });
+  }
+  for (const d of heldContent.devices || []) {
+    if (!nextDevices.has(d.key_id)) changes.push({ change: "removed", what: "device", text: `Device no longer approved: ${device(d)}` });
+  }
   if (heldContent.school_name !== draftContent.school_name) {
     changes.push({ change: "added", what: "school", text: `The school's name becomes ${draftContent.school_name}` });
   }
   return changes;
+}
+
+// A new reader's key is signed in only when the device that made it proved it its own, and that
+// device is approved for the same person: by the keyring held, or in this very version, which the
+// holder reads before signing. A key the server slipped in under someone's name is left out, and
+// said. Keys an admin registered (no device) stay, marked as such in the changes.
+// Resolves with {content: what to sign, leftOut: [{change: "left-out", what: "reader", text}]}.
+export async function leaveOutUnproven(heldContent, content, sources, schoolId) {
+  const held = new Set(heldContent.recipients.map((r) => r.key_id));
+  const devices = new Map([...(heldContent.devices || []), ...(content.devices || [])].map((d) => [d.key_id, d]));
+  const from = new Map(sources.map((s) => [s.key_id, s]));
+  const kept = [];
+  const leftOut = [];
+  for (const r of content.recipients) {
+    const source = from.get(r.key_id);
+    if (held.has(r.key_id) || !source || !source.device_key_id) {
+      kept.push(r);
+      continue;
+    }
+    const device = devices.get(source.device_key_id);
+    const samePerson = device && String(device.person_id).toLowerCase() === String(r.person_id).toLowerCase();
+    const approved = new Set(samePerson ? [source.device_key_id] : []);
+    if (samePerson && (await keyProven(approved, source.device_public_key || "", RECIPIENT_KEY, schoolId, fromBase64(r.public_key), source.proof || ""))) {
+      kept.push(r);
+    } else {
+      leftOut.push({
+        change: "left-out", what: "reader",
+        text: `Left out: a key for ${r.name} (${shortId(r.key_id)}) that no approved device of theirs has signed as its own. `
+          + "If they have just set up a device, ask them to open Lantern on it, then come back.",
+      });
+    }
+  }
+  return { content: Object.assign({}, content, { recipients: kept }), leftOut };
 }

@@ -7,6 +7,7 @@
 import { errorCode, signedFetch } from "../common/api.js";
 import { inFours, toBase64, toHex } from "../common/bytes.js";
 import { get, put } from "../common/db.js";
+import { RECIPIENT_KEY, proveKey } from "../common/key-proofs.js";
 import { openPrivateKey, sealPrivateKey } from "../common/vault.js";
 
 // The roles a keyring may name as recipients (sync/keyring.py RecipientRole).
@@ -30,7 +31,8 @@ export async function loadOrCreateRecipientKey(db, device, profileKey) {
   const held = await get(db, "settings", storageKey(device));
   if (held) {
     const privateKey = await openPrivateKey(profileKey, KIND, device.keyId, held.sealedPrivateKey);
-    return { privateKey, publicKeyRaw: held.publicKeyRaw, keyId: held.keyId, registered: held.registered };
+    // "proven": proposed with this device's proof that the key is its own (`true` was before proofs).
+    return { privateKey, publicKeyRaw: held.publicKeyRaw, keyId: held.keyId, registered: held.registered === "proven" };
   }
   // Extractable for the one moment it takes to seal it; what is used from here on is opened again.
   const pair = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
@@ -52,12 +54,13 @@ export function inKeyring(keyring, key) {
 
 // Proposes the key to the server (POST /api/v1/recipient-keys) once; resolves with
 // {registered: true, inKeyring} or {refused: "<error code>"}; throws OfflineError with no network.
-export async function registerRecipientKey(db, device, key) {
-  const answer = await signedFetch(device, "POST", "/api/v1/recipient-keys", { public_key: toBase64(key.publicKeyRaw) });
+export async function registerRecipientKey(db, device, schoolId, key) {
+  const proof = await proveKey(device, RECIPIENT_KEY, schoolId, key.publicKeyRaw);
+  const answer = await signedFetch(device, "POST", "/api/v1/recipient-keys", { public_key: toBase64(key.publicKeyRaw), proof: toBase64(proof) });
   if (answer.status !== 200) return { refused: errorCode(answer) };
   key.registered = true;
   const stored = await get(db, "settings", storageKey(device));
-  await put(db, "settings", Object.assign(stored, { registered: true }), storageKey(device));
+  await put(db, "settings", Object.assign(stored, { registered: "proven" }), storageKey(device));
   return { registered: true, inKeyring: !!(answer.body && answer.body.in_keyring) };
 }
 

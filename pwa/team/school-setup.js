@@ -24,7 +24,8 @@ export function passphraseProblem(passphrase, again) {
 export async function makeSchool(schoolName, passphrase) {
   const key = await makeTrustKey();
   const schoolId = crypto.randomUUID();
-  const first = dated({ v: 1, school_id: schoolId, school_name: schoolName, version: 1, issued_at: "", recipients: [], contacts: [] });
+  // No device is approved yet: the holder's own is, in the next version they sign (docs/protocol.md, "Approved devices").
+  const first = dated({ v: 1, school_id: schoolId, school_name: schoolName, version: 1, issued_at: "", recipients: [], contacts: [], devices: [] });
   const setup = {
     lantern: "school-setup-v1", school_id: schoolId, trust_public_key: toBase64(key.publicKeyRaw),
     keyring: await signKeyring(await signingKey(key.pkcs8), first),

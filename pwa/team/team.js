@@ -22,13 +22,14 @@ import { CATEGORIES } from "../common/categories.js";
 import { chronology, chronologyJson, renderChronology } from "./chronology.js";
 import {
   clearCase, closeActionForm, openActionForm, readActionForm, renderActionButtons, renderCase, showDependent,
+  useApprovedDevices,
 } from "./case-view.js";
 import { buildCases, filterCases } from "./cases.js";
 import { pickedChild } from "../common/child-picker.js";
 import { $, el, saveFile } from "../common/dom.js";
 import { keyId } from "../common/envelope.js";
 import { envelopeOf, markOpened, openEntries, openInboxDb, openPulled, openedRecords, pullInbox, sendReceipts } from "./inbox.js";
-import { routeRecipients } from "../common/keyring.js";
+import { approvedDevices, routeRecipients } from "../common/keyring.js";
 import { readNote } from "../common/note-reader.js";
 import { syncReminders } from "./reminders.js";
 import { clearNote, formatTime } from "../common/note-view.js";
@@ -88,7 +89,7 @@ function showKey() {
 async function proposeKey() {
   const { ctx, key } = team;
   if (key.registered) return;
-  const result = await registerRecipientKey(ctx.db, ctx.device, key);
+  const result = await registerRecipientKey(ctx.db, ctx.device, ctx.enrolment.school.id, key);
   if (result.refused) {
     say("inbox-status", `This device could not give the server its key for notes (${result.refused}). Tell your Lantern administrator.`);
   } else {
@@ -704,6 +705,7 @@ export async function enterTeam(ctx) {
   }
   team.ctx = ctx;
   team.shown = null;
+  useApprovedDevices(approvedDevices(ctx.keyring));
   team.idb = team.idb || (await openInboxDb());
   team.key = await loadOrCreateRecipientKey(ctx.db, ctx.device, ctx.key);
   try {
@@ -756,6 +758,7 @@ export function syncTeam(ctx) {
 async function syncTeamNow(ctx) {
   if (!team.key || !ctx.device || ctx.device.keyId !== team.ctx.device.keyId) return;
   team.ctx = ctx;
+  useApprovedDevices(approvedDevices(ctx.keyring));
   try {
     await proposeKey();
     await refreshCalendar(ctx.db);

@@ -9,7 +9,7 @@ import { $, droppedText, el } from "../common/dom.js";
 import {
   KeyringError, acceptKeyring, checkKeyring, keyringExpired, keyringExpiry, loadKeyring, refreshKeyring,
 } from "../common/keyring.js";
-import { checkDraft, keyringChanges } from "./keyring-changes.js";
+import { checkDraft, keyringChanges, leaveOutUnproven } from "./keyring-changes.js";
 import { hideRecoverySheet, showRecoverySheet } from "./recovery-sheet.js";
 import { PENDING_KEY, passphraseProblem } from "./school-setup.js";
 import {
@@ -104,11 +104,15 @@ async function loadDraft() {
     say("trust-error", `The server's draft does not check (${e.message}). Do not sign it: tell your Lantern administrator.`);
     return;
   }
-  const changes = keyringChanges(held.content, content, answer.body.sources || []);
+  const sources = answer.body.sources || [];
+  const vouched = await leaveOutUnproven(held.content, content, sources, enrolment.school.id);
+  content = vouched.content;
+  const changes = keyringChanges(held.content, content, sources).concat(vouched.leftOut);
   for (const c of changes) $("trust-changes").appendChild(el("li", { class: `change-${c.change}`, "data-what": c.what }, c.text));
   if (!changes.length) $("trust-changes").appendChild(el("li", {}, "No changes: signing renews the list for 30 days."));
   trust.draft = content;
-  $("trust-sign").textContent = changes.length ? `Sign version ${content.version} and publish it` : `Renew: sign version ${content.version}`;
+  const signable = changes.some((c) => c.change !== "left-out");
+  $("trust-sign").textContent = signable ? `Sign version ${content.version} and publish it` : `Renew: sign version ${content.version}`;
   $("trust-sign").hidden = false;
 }
 

@@ -25,7 +25,7 @@ def register_recipient_key(
 ) -> RecipientKeyState:
     """Proposes this team device's own recipient public key for its person. It is sealed to once the
     school's trust key signs a keyring that holds it; in the demo school the server signs at once."""
-    key_id = recipient_keys.register(db, device, data.public_key)
+    key_id = recipient_keys.register(db, device, data.public_key, data.proof)
     school = schools.get_school(db, device.school_id)
     if state.demo and school["demo"] and not recipient_keys.in_keyring(db, device.school_id, key_id):
         # DEMO ONLY: the demo trust key is on the server's disk, so the demo signs for itself.

@@ -23,7 +23,7 @@ from sync.wire import (
 )
 def register_roster_key(db: DbDep, device: DeviceDep, data: JSONBody[RosterKeyRequest]) -> RosterKeyState:
     """Registers the roster public key this device made, replacing any it had."""
-    return RosterKeyState(key_id=roster.register_key(db, device, data.public_key))
+    return RosterKeyState(key_id=roster.register_key(db, device, data.public_key, data.proof))
 
 
 @post(
@@ -63,4 +63,6 @@ def fetch_roster(db: DbDep, device: DeviceDep) -> RosterEnvelope:
 def missing_roster(db: DbDep, device: DeviceDep) -> RosterMissing:
     """The roster keys of the school's active devices that hold no envelope of its current version."""
     version, keys = roster.missing(db, device)
-    return RosterMissing(version=version, keys=[RosterKey(key_id=k, public_key=pk) for k, pk in keys])
+    return RosterMissing(version=version, keys=[
+        RosterKey(key_id=k, public_key=pk, device_public_key=device_pk, proof=proof) for k, pk, device_pk, proof in keys
+    ])

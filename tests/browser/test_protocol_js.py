@@ -403,3 +403,44 @@ def test_a_draft_from_the_server_is_checked_and_shown_as_changes(page):
     )
     assert changes[1]["text"].startswith("No longer a reader: A deputy_dsl (deputy DSL)")
     assert page.evaluate("([a]) => lantern.keyringChanges.keyringChanges(a, a, [])", [held]) == []
+
+
+def test_a_new_readers_key_is_signed_in_only_with_its_approved_devices_proof(page):
+    """pwa/team/keyring-changes.js leaveOutUnproven: the server says which device made each new key; the
+    holder's app believes it only on that device's signature over the key (sync/key_proofs.py), the
+    device approved for the same person. New devices are listed as changes, to approve by signing."""
+    held = json.loads(payload(4, recipients=[]))
+    held["devices"] = []
+    device = new_key()
+    device_public = public_bytes(device)
+    device_id = hashlib.sha256(device_public).hexdigest()
+    rosa = recipient("dsl")
+    draft = json.loads(payload(5, recipients=[rosa]))
+    draft["devices"] = [{"key_id": device_id, "person_id": rosa["person_id"], "name": "Rosa", "role": "dsl", "label": "Rosa's phone"}]
+    key = base64.b64decode(rosa["public_key"])
+    good = sign(device, b"lantern-recipient-key-v1" + uuid.UUID(SCHOOL).bytes + key)
+
+    def source(**changes):
+        return {"key_id": rosa["key_id"], "device_key_id": device_id, "device_label": "Rosa's phone",
+                "proposed_at": "2026-12-01T08:00:00Z", "device_public_key": b64(device_public), "proof": b64(good), **changes}
+
+    def kept(sources, content=draft):
+        result = page.evaluate(
+            "([h, d, s, school]) => lantern.keyringChanges.leaveOutUnproven(h, d, s, school)", [held, content, sources, SCHOOL]
+        )
+        return [r["key_id"] for r in result["content"]["recipients"]], [c["change"] for c in result["leftOut"]]
+
+    assert kept([source()]) == ([rosa["key_id"]], [])
+    other = new_key()
+    assert kept([source(proof=b64(sign(other, b"lantern-recipient-key-v1" + uuid.UUID(SCHOOL).bytes + key)))]) == ([], ["left-out"])
+    assert kept([source(proof="")]) == ([], ["left-out"])
+    assert kept([source(proof=b64(sign(device, b"lantern-roster-key-v1" + uuid.UUID(SCHOOL).bytes + key)))]) == ([], ["left-out"])
+    someone_else = {**draft, "devices": [{**draft["devices"][0], "person_id": str(uuid.uuid4())}]}
+    assert kept([source()], someone_else) == ([], ["left-out"])  # a device approved for another person
+    unapproved = {**draft, "devices": []}
+    assert kept([source()], unapproved) == ([], ["left-out"])
+    assert kept([source(device_key_id="", device_public_key="", proof="")]) == ([rosa["key_id"]], [])  # an admin's
+
+    changes = page.evaluate("([a, b]) => lantern.keyringChanges.keyringChanges(a, b, [])", [held, draft])
+    assert {"change": "added", "what": "device",
+            "text": f"New device: \"Rosa's phone\" ({' '.join(device_id[i:i + 4] for i in range(0, 16, 4))}), enrolled to Rosa (DSL)"} in changes

@@ -9,18 +9,19 @@ app's own backup, taken by the app's devices as the app's own signatures are."""
 from __future__ import annotations
 
 import json
-import uuid
-
-import msgspec
-import pytest
+import time
 
 from server import devices, keyrings, school_setup, schools
-from sync import keyring, trust_backup
-from sync.client import Client
+from sync import keyfiles, keyring, trust_backup
+from sync.client import ApiError, Client
+from sync.codes import fingerprint as fingerprint_of
+from sync.signing import public_bytes
 from tests.browser.engines import ChromiumPage
 from tests.browser.staff_app import PIN
+from tests.browser.team_screens import SAMPLE
 
 PASSPHRASE = "a long walk to the river"
+ROSTER_CSV = "UPN,Legal Surname,Legal Forename,Year,Reg Group\nA123456789012,Quillfeather,Zephyrine,Year 4,4B\n"
 SUCCESSOR = "the successor's own words"
 
 
@@ -77,8 +78,6 @@ def trust_key_path(server, open_window) -> None:
     school_id, name = with_db(server, lambda db: school_setup.create(db, setup))
     assert name == "Riverside Primary"
     trust = trust_backup.read(backup_text.encode(), PASSPHRASE.encode())
-    from sync.codes import fingerprint as fingerprint_of
-    from sync.signing import public_bytes
     assert fingerprint.replace(" ", "") == fingerprint_of(public_bytes(trust.public_key())).hex()
 
     def dsl_code(db):
@@ -112,6 +111,25 @@ def trust_key_path(server, open_window) -> None:
     assert payload.version == 2 and [r.name for r in payload.recipients] == ["Rosa (DSL)"]
     assert payload.recipients[0].key_id[:4] in key_start
     assert keyring.expired(payload) is False and payload.expires_at
+    assert [d.name for d in payload.devices] == ["Rosa (DSL)"]  # Tom's device, enrolled after, is not approved
+
+    # Until the trust key approves Tom's device, its note is flagged to Rosa, and it is sent no roster.
+    tom_roster = keyfiles.new_key()
+    tom.register_roster_key(public_bytes(tom_roster.public_key()))
+    tom.push([tom.seal(json.dumps(SAMPLE).encode())])
+    first.click("#trust-close")
+    first.run(f"document.getElementById('roster-csv').value = {json.dumps(ROSTER_CSV)}")  # pasted, as a whole
+    first.click("#roster-read")
+    first.wait_for("document.body.dataset.rosterPreview === '1'")
+    first.click("#roster-publish")
+    first.wait_for("document.body.dataset.rosterPublished === '1'", 30)
+    assert "1 device was not sent it: the school's trust key has not approved them" in first.text("#roster-state")
+    first.run("window.dispatchEvent(new Event('online'))")
+    first.wait_for("document.body.dataset.inbox === '1'", 30)
+    first.click("#inbox-list li button")
+    first.wait_for("document.body.dataset.noteOpen")
+    assert "has not approved" in first.text("#note-body")
+    first.click("#note-close")
 
     # A second device of Rosa's takes the key from the recovery sheet's text.
     second = open_window()
@@ -128,7 +146,22 @@ def trust_key_path(server, open_window) -> None:
     second.click("#trust-restore-submit")
     second.wait_for("document.body.dataset.trustKey === 'held'", 30)
     second.wait_for("document.getElementById('trust-changes').textContent.includes('New reader')", 30)
+    assert "New device" in second.text("#trust-changes") and "Tom (staff)" in second.text("#trust-changes")
     sign_and_wait(second, 3)
+    # Approved now: Rosa's first device sends Tom the roster at its next sync, and his note stands.
+    first.run("window.dispatchEvent(new Event('online'))")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            assert b"Zephyrine" in tom.open_roster(tom_roster).content
+            break
+        except ApiError:
+            assert time.monotonic() < deadline, "the roster never reached Tom's approved device"
+            time.sleep(0.2)
+    first.click("#inbox-list li button")
+    first.wait_for("document.body.dataset.noteOpen")
+    assert "has not approved" not in first.text("#note-body")
+    first.click("#note-close")
 
     # A new backup for a successor, under their passphrase; then the first device lets the key go.
     second.fill("#trust-new-passphrase", SUCCESSOR)
@@ -137,7 +170,6 @@ def trust_key_path(server, open_window) -> None:
     second.wait_for("!document.getElementById('recovery-sheet').hidden", 30)
     handed = second.text("#sheet-text")
     assert public_bytes(trust_backup.read(handed.encode(), SUCCESSOR.encode()).public_key()) == public_bytes(trust.public_key())
-    first.click("#trust-close")
     open_trust_screen(first)
     first.click("#trust-forget")
     first.click("#trust-forget")
