@@ -1,10 +1,11 @@
 """The school's trust key in its holder's app (pwa/team/trust.js, docs/trust-key.md), in Chromium,
 WebKit and Firefox against a real server: a new school set up from the app (its trust key made, its
-backup and recovery sheet, its setup file taken by the admin), the key brought into the app after
+backup and recovery sheet, its setup file taken by the admin); the key brought into the app after
 enrolment, a keyring change read and signed there, a staff note then sealed to the key it signed in;
-the key restored on a second device from the backup's text (a wrong passphrase refused), a new backup
-for a successor, the key removed from the first device; and `lantern trust`'s Python signing with the
-app's own backup, taken by the app's devices as the app's own signatures are."""
+a device not yet approved sent no roster and its note marked, then approved by the next signing; the
+key restored on a second device from the backup file dropped onto it (a wrong passphrase refused); a
+new backup for a successor; the key removed from the first device; and `lantern trust`'s Python
+signing with the app's own backup, taken by the app's devices as the app's own signatures are."""
 
 from __future__ import annotations
 
@@ -138,7 +139,14 @@ def trust_key_path(server, open_window) -> None:
     second.wait_for("document.body.dataset.team === 'yes'", 30)
     open_trust_screen(second)
     assert second.evaluate("document.body.dataset.trustKey") == "absent"
-    second.fill("#trust-backup-text", backup_text)
+    # The backup file dragged onto the box, as from a USB stick.
+    second.run(
+        "const transfer = new DataTransfer();"
+        f"transfer.items.add(new File([{json.dumps(backup_text)}], 'lantern-trust-key-riverside-primary.json', {{ type: 'application/json' }}));"
+        "document.getElementById('trust-backup-text').dispatchEvent("
+        "new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));"
+    )
+    second.wait_for("document.getElementById('trust-backup-text').value.includes('lantern-trust-key-backup-v1')")
     second.fill("#trust-passphrase", "not the passphrase")
     second.click("#trust-restore-submit")
     second.wait_for("document.getElementById('trust-error').textContent.includes('does not open')", 30)
