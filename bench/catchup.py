@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import load_average, machine, percentiles, verdict  # noqa: E402
+from bench.report import load_average, machine, peak_rss_mb, percentiles, verdict  # noqa: E402
 from bench.fresh import fresh_server  # noqa: E402
 from tests.conftest import stop_server  # noqa: E402
 
@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         got, after = pull_from(reader, after)
         seen += got
         check(seen, during)
+        rss = peak_rss_mb(server.process.pid)
     finally:
         stop_server(server)
 
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(target 1 s for 10,000: {verdict(max(catch_up) <= args.envelopes / 10_000)})")
     print(f"100 new envelopes pulled from the cursor: {percentiles(increments)}  (target 50 ms: {verdict(max(increments) <= 50)})")
     print(f"while {args.during} were pushed in batches of 10: {pulls} pulls from the cursor, each envelope exactly once, in order")
+    print(f"server peak RSS: {rss:.0f} MB (target 150 MB: {verdict(rss <= 150)})")
     print(f"{load_average()} at the end")
     return 0
 

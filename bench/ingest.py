@@ -26,7 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import load_average, machine, percentile, percentiles, verdict  # noqa: E402
+from bench.report import (  # noqa: E402
+    load_average, machine, peak_rss_mb, percentile, percentiles, stored_bytes, verdict,
+)
 from bench.fresh import fresh_server  # noqa: E402
 from tests.conftest import stop_server  # noqa: E402
 
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         batches = [batches[d * per_device + k] for k in range(per_device) for d in range(args.devices)]
         pushed = [data for _, batch in batches for data in batch]
         size = sum(map(len, pushed)) / len(pushed)
+        disk_before = stored_bytes(server.database)
 
         def push(job) -> float:
             client, batch = job
@@ -83,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         assert len(pulled) == len(pushed), f"pulled {len(pulled)}, pushed {len(pushed)}"
         assert sorted(p.data for p in pulled) == sorted(pushed), "the envelopes pulled are not the ones pushed"
         assert len({p.seq for p in pulled}) == len(pulled)
+        per_envelope = (stored_bytes(server.database) - disk_before) / len(pushed)
+        rss = peak_rss_mb(server.process.pid)
     finally:
         stop_server(server)
 
@@ -94,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     # The p99 target is for batches of 10, 4 in flight; other shapes are reported without one.
     shaped = args.batch == 10 and args.in_flight == 4
     print(f"per batch: {percentiles(batch_ms)}" + (f"  (target p99 50 ms: {verdict(percentile(batch_ms, 99) <= 50)})" if shaped else ""))
+    print(f"on disk: {per_envelope:,.0f} bytes an envelope, database and WAL after a checkpoint"
+          + (f" (target 4,600: {verdict(per_envelope <= 4600)})" if args.content == 3000 else ""))
+    print(f"server peak RSS: {rss:.0f} MB (target 150 MB: {verdict(rss <= 150)})")
     print(f"{load_average()} at the end")
     return 0
 

@@ -39,3 +39,23 @@ def load_average() -> str:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
+
+
+def peak_rss_mb(pid: int) -> float:
+    """A process's peak resident set so far (Linux's VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def stored_bytes(database: Path) -> int:
+    """What a database holds on disk, its WAL included, after a checkpoint (another connection may
+    checkpoint while the server runs: it only moves committed pages into the file)."""
+    con = sqlite3.connect(database)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        con.close()
+    wal = database.with_name(database.name + "-wal")
+    return database.stat().st_size + (wal.stat().st_size if wal.exists() else 0)

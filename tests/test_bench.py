@@ -35,9 +35,11 @@ def test_the_catchup_bench_runs_and_checks_what_it_measures():
     out = run("catchup.py", "--envelopes", "600", "--runs", "2", "--increments", "2", "--during", "200")
     assert "600 envelopes pulled from the start in pages of 500: n=2" in out
     assert "100 new envelopes pulled from the cursor: n=2" in out and "each envelope exactly once" in out
+    assert "server peak RSS: " in out
 
 
 def test_the_ingest_bench_runs_and_checks_what_it_measures():
     out = run("ingest.py", "--devices", "3", "--per-device", "20", "--batch", "5", "--in-flight", "2")
     assert "60 envelopes of" in out and "from 3 devices, batches of 5, 2 in flight" in out
     assert "per batch: n=12" in out
+    assert "bytes an envelope, database and WAL after a checkpoint" in out and "server peak RSS: " in out

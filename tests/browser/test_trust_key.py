@@ -125,6 +125,11 @@ def trust_key_path(server, open_window) -> None:
     first.click("#roster-publish")
     first.wait_for("document.body.dataset.rosterPublished === '1'", 30)
     assert "1 device was not sent it: the school's trust key has not approved them" in first.text("#roster-state")
+    try:
+        tom.open_roster(tom_roster)
+        raise AssertionError("an unapproved device was sent the roster")
+    except ApiError as refused:
+        assert refused.code == "no_roster"
     first.run("window.dispatchEvent(new Event('online'))")
     first.wait_for("document.body.dataset.inbox === '1'", 30)
     first.click("#inbox-list li button")
