@@ -39,7 +39,6 @@ import { askToKeep, installed, sendsInBackground, storageKept, storageNotice } f
 import { numbered } from "./common/sequence.js";
 import { sealLocal } from "./common/vault.js";
 import { renderCalls, showUrgentCalls, staffCalls } from "./common/call-list.js";
-import { listenSchoolSetup } from "./team/school-setup.js";
 import { enterTeam, syncTeam } from "./team/team.js";
 import { enterRoster, leaveRoster, syncRoster } from "./common/roster.js";
 
@@ -613,7 +612,13 @@ function listen(app) {
     tryEnrol(app, $("code").value).then(enrolled);
   });
   $("demo-join").addEventListener("click", () => joinDemo(app).then(enrolled));
-  listenSchoolSetup(app.db);
+  // The trust key holder's screens are fetched when first opened, not kept for every device offline
+  // (pwa/sw.js, ONLINE_ONLY): setting up a school needs the network to reach its admin anyway.
+  $("setup-open").addEventListener("click", () => {
+    import("./team/school-setup.js").then((m) => m.openSchoolSetup(app.db), () => {
+      $("enrol-error").textContent = "Setting up a new school needs a network connection: connect this device and try again.";
+    });
+  });
   $("enrol-back").addEventListener("click", () => {
     $("enrol-error").textContent = "";
     $("code").value = "";

@@ -14,7 +14,7 @@
 // itself must change with every version of the app. It names the shell's version below, which must
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: 244ee6b8b08b
+// Shell version: 05fbfc0cf714
 
 import "./sw.js";
 import { loadClock } from "./common/clock.js";

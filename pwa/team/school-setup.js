@@ -57,21 +57,25 @@ async function submit(db, event) {
   }
 }
 
-export function listenSchoolSetup(db) {
-  $("setup-open").addEventListener("click", () => {
-    $("enrol").hidden = true;
-    $("school-setup").hidden = false;
-    $("setup-form").hidden = false;
-    $("setup-done").hidden = true;
-    hideRecoverySheet();
-    $("school-setup-heading").focus();
-  });
-  $("setup-back").addEventListener("click", () => {
-    $("school-setup").hidden = true;
-    $("enrol").hidden = false;
-    $("enrol-heading").focus();
-  });
-  $("setup-form").addEventListener("submit", (event) => submit(db, event).catch((e) => {
-    $("setup-error").textContent = "The trust key could not be made on this device: " + e.message;
-  }));
+let listening = false;
+
+// Shows the setup screen in place of the enrolment screen.
+export function openSchoolSetup(db) {
+  if (!listening) {
+    listening = true;
+    $("setup-back").addEventListener("click", () => {
+      $("school-setup").hidden = true;
+      $("enrol").hidden = false;
+      $("enrol-heading").focus();
+    });
+    $("setup-form").addEventListener("submit", (event) => submit(db, event).catch((e) => {
+      $("setup-error").textContent = "The trust key could not be made on this device: " + e.message;
+    }));
+  }
+  $("enrol").hidden = true;
+  $("school-setup").hidden = false;
+  $("setup-form").hidden = false;
+  $("setup-done").hidden = true;
+  hideRecoverySheet();
+  $("school-setup-heading").focus();
 }

@@ -37,7 +37,6 @@ import { PushError, disableAlerts, enableAlerts, permission, pushSupported, rene
 import { inKeyring, isTeam, loadOrCreateRecipientKey, registerRecipientKey, shortKeyId } from "./recipient-key.js";
 import { installed } from "../common/storage.js";
 import { renderSummary, summarise } from "./summary.js";
-import { closeTrust, listenTrust, mayHoldTrustKey, openTrust } from "./trust.js";
 import { findGaps } from "./gaps.js";
 import { readFilter, renderTriage } from "./triage.js";
 
@@ -139,6 +138,27 @@ function showInbox() {
   }
 }
 
+// --- The trust key holder's screen: fetched when first opened, not kept for every device offline
+// (pwa/sw.js, ONLINE_ONLY), since signing needs the server in any case.
+
+const HOLDERS = ["dsl", "headteacher"]; // who may hold the trust key: the DSL, or the headteacher
+let trustScreen = null;
+
+async function openTrustScreen() {
+  if (!trustScreen) {
+    try {
+      trustScreen = await import("./trust.js");
+    } catch (e) {
+      say("inbox-status", "The school's trust key screen needs a network connection: connect this device and try again.");
+      return;
+    }
+    trustScreen.listenTrust(report);
+  }
+  showView("trust");
+  $("trust-heading").focus();
+  await trustScreen.openTrust(team.ctx);
+}
+
 // --- The case view
 
 // The views that take the whole screen: a case, a child's chronology, the governors' summary, the
@@ -167,7 +187,7 @@ function closeView({ moveFocus = true } = {}) {
   say("note-error", "");
   $("case-work").hidden = true;
   clearChronology();
-  closeTrust();
+  if (trustScreen) trustScreen.closeTrust();
   for (const view of VIEWS) $(view).hidden = true;
   for (const [section, hidden] of team.hiddenBefore || []) section.hidden = hidden;
   team.hiddenBefore = null;
@@ -617,13 +637,8 @@ function listen() {
   $("summary-open").addEventListener("click", openSummary);
   $("summary-print").addEventListener("click", () => window.print());
   $("summary-close").addEventListener("click", () => closeView());
-  $("trust-open").addEventListener("click", () => {
-    showView("trust");
-    $("trust-heading").focus();
-    openTrust(team.ctx).catch(report);
-  });
+  $("trust-open").addEventListener("click", () => openTrustScreen().catch(report));
   $("trust-close").addEventListener("click", () => closeView());
-  listenTrust(report);
   $("link-note-save").addEventListener("click", () => linkNotes().catch(report));
   $("alerts-on").addEventListener("click", () => changeAlerts(true).catch(report));
   $("alerts-off").addEventListener("click", () => changeAlerts(false).catch(report));
@@ -688,7 +703,7 @@ export async function enterTeam(ctx) {
   closeTeamNote(); // a note opened by whoever used the app before is not left for the next person
   const member = isTeam(ctx.enrolment);
   $("inbox").hidden = !member;
-  $("trust-open").hidden = !mayHoldTrustKey(ctx.enrolment);
+  $("trust-open").hidden = !(ctx.enrolment && HOLDERS.includes(ctx.enrolment.person.role));
   if (!member) {
     team.key = null;
     team.ctx = null;

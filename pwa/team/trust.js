@@ -16,9 +16,6 @@ import {
   TrustKeyError, backupPublicKey, dated, fingerprint, forgetTrustKey, holdTrustKey, loadTrustKey, readBackup, signKeyring, writeBackup,
 } from "./trust-key.js";
 
-// Who may hold the trust key: the DSL, or the headteacher, as the school decides.
-const HOLDERS = ["dsl", "headteacher"];
-
 const MESSAGES = {
   backup_invalid: "That is not a Lantern trust key backup: paste the whole text, from { to }, or choose the file again.",
   wrong_passphrase: "That passphrase does not open this backup (or the backup was changed). Check it, letter by letter.",
@@ -27,10 +24,6 @@ const MESSAGES = {
 };
 
 const trust = { ctx: null, held: null, draft: null, forgetting: false };
-
-export function mayHoldTrustKey(enrolment) {
-  return !!enrolment && HOLDERS.includes(enrolment.person.role);
-}
 
 function say(id, text) {
   $(id).textContent = text;

@@ -164,6 +164,7 @@ def school_setup(page: Page, url: str) -> None:
 
     open_app(page, url)
     page.click("#setup-open")
+    page.wait_for_function("!document.getElementById('school-setup').hidden")
     page.fill("#setup-school", "Riverside Primary")
     page.fill("#setup-passphrase", "a long walk to the river")
     page.fill("#setup-passphrase-again", "a long walk to the river")

@@ -59,6 +59,7 @@ def trust_key_path(server, open_window) -> None:
     first.goto(server.url + "/")
     first.wait_ready("not-enrolled")
     first.click("#setup-open")
+    first.wait_for("!document.getElementById('school-setup').hidden")  # fetched when first opened
     first.fill("#setup-school", "Riverside Primary")
     first.fill("#setup-passphrase", "too short")
     first.fill("#setup-passphrase-again", "too short")
