@@ -17,7 +17,7 @@ import httpx
 import msgspec
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from sync import codes, envelope, gaps, key_proofs, keyring, requests, wire
+from sync import codes, envelope, gaps, key_proofs, keyring, requests, signing, wire
 from sync.ids import uuid7
 from sync.signing import public_bytes
 
@@ -244,6 +244,21 @@ class Client:
 
     def roster_missing(self) -> wire.RosterMissing:
         return self._send("GET", "/api/v1/roster/missing", wire.RosterMissing, None, signed=True)
+
+    def roster_keys_to_seal(self) -> list[bytes]:
+        """The roster keys of roster_missing that the roster may be sealed to, as the DSL's app decides
+        (docs/protocol.md, "Approved devices"): each proven its own by a device the accepted keyring
+        approves; every one under a keyring from before approvals."""
+        payload = self.accepted_payload()
+        keys = self.roster_missing().keys
+        if payload.devices is None:
+            return [k.public_key for k in keys]
+        approved = {d.key_id for d in payload.devices}
+        return [
+            k.public_key for k in keys
+            if signing.key_id(k.device_public_key).hex() in approved
+            and key_proofs.proven(k.device_public_key, key_proofs.ROSTER_KEY, self.school_id, k.public_key, k.proof)
+        ]
 
     # Envelopes
 

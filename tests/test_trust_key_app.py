@@ -184,3 +184,27 @@ def test_a_key_proof_that_is_not_the_devices_own_is_refused(server, app_school):
         dsl._send("POST", "/api/v1/recipient-keys", wire.RecipientKeyState,
                   wire.RecipientKeyRequest(public_key=key, proof=wrong_label), signed=True)
     assert refused.value.code == "invalid_proof"
+
+
+def test_the_python_client_seals_the_roster_only_to_approved_devices_proven_keys(server, app_school):
+    """As the DSL's app does: a roster key of a device the keyring does not approve, or one without its
+    device's proof, is not sealed to; once a signed keyring approves the device, its proven key is."""
+    school_id, trust, dsl, proposed = app_school
+    payload = msgspec.json.decode(dsl.keyring_draft().payload, type=keyring.KeyringPayload)
+    dsl.publish_keyring(keyring.sign(keyring.valid_for(payload), trust))
+    dsl.keyring()
+    tom = server.enrolled("staff", school_id)
+    proven = public_bytes(keyfiles.new_key().public_key())
+    tom.register_roster_key(proven)
+    from sync import wire
+
+    unproven_device = server.enrolled("staff", school_id)
+    unproven = public_bytes(keyfiles.new_key().public_key())
+    unproven_device._send("PUT", "/api/v1/roster-key", wire.RosterKeyState, wire.RosterKeyRequest(public_key=unproven), signed=True)
+    assert {k.public_key for k in dsl.roster_missing().keys} == {proven, unproven}
+    assert dsl.roster_keys_to_seal() == []  # neither device is approved yet
+
+    payload = msgspec.json.decode(dsl.keyring_draft().payload, type=keyring.KeyringPayload)
+    dsl.publish_keyring(keyring.sign(keyring.valid_for(payload), trust))  # approves both devices
+    dsl.keyring()
+    assert dsl.roster_keys_to_seal() == [proven]  # the one without its device's proof still gets nothing
