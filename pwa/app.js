@@ -39,6 +39,7 @@ import { askToKeep, installed, sendsInBackground, storageKept, storageNotice } f
 import { numbered } from "./common/sequence.js";
 import { sealLocal } from "./common/vault.js";
 import { renderCalls, showUrgentCalls, staffCalls } from "./common/call-list.js";
+import { openSchoolSetup } from "./team/school-setup.js";
 import { enterTeam, syncTeam } from "./team/team.js";
 import { enterRoster, leaveRoster, syncRoster } from "./common/roster.js";
 
@@ -612,13 +613,9 @@ function listen(app) {
     tryEnrol(app, $("code").value).then(enrolled);
   });
   $("demo-join").addEventListener("click", () => joinDemo(app).then(enrolled));
-  // The trust key holder's screens are fetched when first opened, not kept for every device offline
-  // (pwa/sw.js, ONLINE_ONLY): setting up a school needs the network to reach its admin anyway.
-  $("setup-open").addEventListener("click", () => {
-    import("./team/school-setup.js").then((m) => m.openSchoolSetup(app.db), () => {
-      $("enrol-error").textContent = "Setting up a new school needs a network connection: connect this device and try again.";
-    });
-  });
+  // Part of the shell, unlike the trust key screen (pwa/sw.js): it is opened on a first visit, while
+  // the service worker is still installing, when a module fetched on demand can wait behind it.
+  $("setup-open").addEventListener("click", () => openSchoolSetup(app.db));
   $("enrol-back").addEventListener("click", () => {
     $("enrol-error").textContent = "";
     $("code").value = "";

@@ -14,7 +14,7 @@
 // itself must change with every version of the app. It names the shell's version below, which must
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: 05fbfc0cf714
+// Shell version: fd042a24f1b4
 
 import "./sw.js";
 import { loadClock } from "./common/clock.js";

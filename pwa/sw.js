@@ -28,14 +28,14 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "05fbfc0cf714";
+const VERSION = "fd042a24f1b4";
 const CACHE = "lantern-shell-v" + VERSION;
 // "/" is index.html, cached under the URL the page is opened at, so that a first visit fetches it
 // once. The home screen's own icons (icon-512, maskable-*, apple-touch-icon) are not here: the
 // browser fetches them itself when the app is added to a home screen, with the network that needs.
-// Not here, fetched from the network when first opened: the trust key holder's screens
-// (team/trust.js, trust-key.js, keyring-changes.js, recovery-sheet.js, school-setup.js), which one or
-// two people of a school use, online, and which every other device need not carry.
+// Not here, fetched from the network when first opened: the trust key holder's screen
+// (team/trust.js, keyring-changes.js), which one or two people of a school use, online, and which
+// every other device need not carry.
 const SHELL = [
   "/",
   "/app.js",
@@ -92,10 +92,13 @@ const SHELL = [
   "/team/opener.js",
   "/team/push.js",
   "/team/recipient-key.js",
+  "/team/recovery-sheet.js",
   "/team/reminders.js",
+  "/team/school-setup.js",
   "/team/summary.js",
   "/team/team.js",
   "/team/triage.js",
+  "/team/trust-key.js",
 ];
 
 self.addEventListener("install", (event) => {
