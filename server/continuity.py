@@ -27,7 +27,8 @@ def database_id(db: Db) -> str:
 
 
 def raise_seq_floor(db: Db, now: float) -> int:
-    """Raises the next envelope's `seq` to the floor of a start at `now`; returns the last `seq` used."""
+    """Raises the next envelope's `seq` past the floor of a start at `now`, and past every number the
+    last run could have used in its own second; returns the new floor."""
     floor = int(now) * SEQ_PER_SECOND
     with db.write() as s:
         held = s.execute("SELECT seq FROM sqlite_sequence WHERE name = 'envelopes'").fetchone()
@@ -36,10 +37,13 @@ def raise_seq_floor(db: Db, now: float) -> int:
         elif held[0] < floor:
             s.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'envelopes'", [floor])
         else:
-            # A restart within the same second goes on from the last number. So does one whose clock
-            # is behind the last run's start, which a restore could then not be told from: said, once
-            # it is more than a minute behind.
+            # A restart within the same second as the last start, or with a clock behind it: the last
+            # number held may be one that survived a lost WAL tail, with acknowledged numbers after it
+            # gone. So the next run starts a second's worth of numbers past it, as a later second would.
+            # A clock behind, which a restore could then not be told from, is said once it is more than
+            # a minute behind.
             if held[0] >= floor + 60 * SEQ_PER_SECOND:
                 log.warning("the clock is behind this database's sequence numbers: is the server's time right?")
-            floor = held[0]
+            floor = held[0] + SEQ_PER_SECOND
+            s.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'envelopes'", [floor])
     return floor
