@@ -14,7 +14,7 @@
 // itself must change with every version of the app. It names the shell's version below, which must
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
 //
-// Shell version: fd042a24f1b4
+// Shell version: 7242ba90da6b
 
 import "./sw.js";
 import { loadClock } from "./common/clock.js";

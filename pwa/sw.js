@@ -28,14 +28,14 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "fd042a24f1b4";
+const VERSION = "7242ba90da6b";
 const CACHE = "lantern-shell-v" + VERSION;
 // "/" is index.html, cached under the URL the page is opened at, so that a first visit fetches it
 // once. The home screen's own icons (icon-512, maskable-*, apple-touch-icon) are not here: the
 // browser fetches them itself when the app is added to a home screen, with the network that needs.
-// Not here, fetched from the network when first opened: the trust key holder's screen
-// (team/trust.js, keyring-changes.js), which one or two people of a school use, online, and which
-// every other device need not carry.
+// Not here, fetched from the network when first opened: the trust key holder's screen and what it
+// signs with (team/trust.js, approvals.js, issued-codes.js, keyring-changes.js), which one or two
+// people of a school use, online, and which every other device need not carry.
 const SHELL = [
   "/",
   "/app.js",
@@ -54,6 +54,7 @@ const SHELL = [
   "/common/db.js",
   "/common/device.js",
   "/common/dom.js",
+  "/common/codes.js",
   "/common/enrol.js",
   "/common/envelope.js",
   "/common/hpke.js",

@@ -22,6 +22,7 @@ from server.routes import authenticated_device, only_json_bodies
 from server.routes.app_files import app_file
 from server.routes.limits import bounded_heads
 from server.routes.calendar import calendar
+from server.routes.codes import people, store_code
 from server.routes.devices import device_key, leave
 from server.routes.enrol import demo, demo_code, enrol
 from server.routes.envelopes import pull, push, receipts, status
@@ -39,7 +40,7 @@ ROUTES = [
     healthz, enrol, demo, demo_code, keyring, keyring_draft, keyring_publish, device_key, leave, push, pull,
     receipts, status, push_key, subscribe, unsubscribe, register_recipient_key,
     register_roster_key, publish_roster, fetch_roster, missing_roster, calendar, set_reminders,
-    record_views, view_trail,
+    record_views, view_trail, people, store_code,
 ]
 
 

@@ -292,6 +292,15 @@ def m010_key_proofs(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE recipient_keys ADD COLUMN proof BLOB")
 
 
+@migrations()
+def m011_enrol_approvals(db: sqlite_utils.Database) -> None:
+    """Each device's approval from its enrolment code, for the trust key holder's app to check against
+    the codes it issued (sync/codes.py); devices from before it have none, and are approved by eye.
+    From here `enrolment_codes.secret_hash` holds the hash of the code's token, not of its secret (a
+    code issued before and not yet used is refused: ask for a new one)."""
+    db.execute("ALTER TABLE devices ADD COLUMN enrol_approval BLOB")
+
+
 log = logging.getLogger("lantern")
 
 PAGE = 4096  # SQLite's default page size, which Lantern's databases keep

@@ -31,41 +31,66 @@ class Device:
     unspent_nonce: tuple[str, int] | None = None
 
 
-def issue_code(db: Db, person_id: uuid.UUID, hours: float = DEFAULT_CODE_HOURS) -> codes.Code:
-    person = get_person(db, person_id)
-    if person is None:
-        raise Refused("not_found", "no such person")
-    school = get_school(db, person["school_id"])
+def current_keyring_version(db: Db, school_id: str) -> int:
     with db.read() as s:
-        (version,) = s.execute("SELECT COALESCE(MAX(version), 0) FROM keyrings WHERE school_id = ?", [school["id"]]).fetchone()
+        (version,) = s.execute("SELECT COALESCE(MAX(version), 0) FROM keyrings WHERE school_id = ?", [school_id]).fetchone()
+    return version
+
+
+def issue_code(db: Db, person_id: uuid.UUID, hours: float = DEFAULT_CODE_HOURS) -> codes.Code:
+    """A code made here, by the admin (`lantern admin code issue`): the server knows its secret, so its
+    approval proves nothing to the trust key holder, who approves its device by eye."""
+    person = _person(db, person_id)
+    school = get_school(db, person["school_id"])
     # The device refuses any keyring older than the one current now (docs/protocol.md, "Enrolment").
-    code = codes.new_code(school["trust_public_key"], version)
-    with db.write() as s:
-        s["enrolment_codes"].insert(
-            {
-                "secret_hash": codes.secret_hash(code.secret), "school_id": school["id"],
-                "person_id": person["id"], "created_at": iso(), "expires_at": iso(now() + hours * 3600),
-                "used_at": None, "device_key_id": None,
-            }
-        )
+    code = codes.new_code(school["trust_public_key"], current_keyring_version(db, school["id"]))
+    store_code(db, person_id, code.token(), hours)
     return code
 
 
-def enrol(db: Db, secret_text: str, device_public_key: bytes, proof: bytes, label: str) -> tuple[dict, dict, str]:
-    """Spends a code on a device key. Returns (school, person, device key id)."""
+def store_code(db: Db, person_id: uuid.UUID, token: bytes, hours: float = DEFAULT_CODE_HOURS) -> str:
+    """Keeps a code's token for the person it was issued to, until it is used or `hours` pass; returns
+    when it expires. A code the trust key holder's app made arrives here as its token alone."""
+    person = _person(db, person_id)
+    expires_at = iso(now() + hours * 3600)
+    with db.write() as s:
+        if s.execute("SELECT 1 FROM enrolment_codes WHERE secret_hash = ?", [codes.token_hash(token)]).fetchone():
+            raise Refused("conflict", "a code with this token exists already")
+        s["enrolment_codes"].insert(
+            {
+                "secret_hash": codes.token_hash(token), "school_id": person["school_id"],
+                "person_id": person["id"], "created_at": iso(), "expires_at": expires_at,
+                "used_at": None, "device_key_id": None,
+            }
+        )
+    return expires_at
+
+
+def _person(db: Db, person_id: uuid.UUID) -> dict:
+    person = get_person(db, person_id)
+    if person is None:
+        raise Refused("not_found", "no such person")
+    return person
+
+
+def enrol(
+    db: Db, token_text: str, device_public_key: bytes, proof: bytes, label: str, approval: bytes
+) -> tuple[dict, dict, str]:
+    """Spends a code on a device key. Returns (school, person, device key id). The approval is kept for
+    the trust key holder's app, which alone can check it (sync/codes.py)."""
     try:
-        secret = codes.decode_secret(secret_text)
+        token = codes.decode_token(token_text)
     except ValueError:
         raise Refused("enrolment_code_invalid", "that is not an enrolment code") from None
     try:
-        valid = requests.enrol_proof_valid(device_public_key, secret, proof)
+        valid = requests.enrol_proof_valid(device_public_key, token, proof)
     except ValueError:
         raise Refused("invalid_key", "the device key is not a P-256 point") from None
     if not valid:
         raise Refused("invalid_proof", "the proof is not signed by the device key")
     key_id = signing.key_id(device_public_key).hex()
     with db.write() as s:
-        rows = list(s["enrolment_codes"].rows_where("secret_hash = ?", [codes.secret_hash(secret)]))
+        rows = list(s["enrolment_codes"].rows_where("secret_hash = ?", [codes.token_hash(token)]))
         if not rows:
             raise Refused("enrolment_code_invalid", "no such enrolment code")
         code = rows[0]
@@ -81,6 +106,7 @@ def enrol(db: Db, secret_text: str, device_public_key: bytes, proof: bytes, labe
             {
                 "key_id": key_id, "school_id": code["school_id"], "public_key": device_public_key,
                 "enrolled_at": iso(), "person_id": code["person_id"], "label": label[:100], "revoked_at": None,
+                "enrol_approval": approval,
             }
         )
         s["enrolment_codes"].update(code["secret_hash"], {"used_at": iso(), "device_key_id": key_id})

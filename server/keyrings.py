@@ -15,7 +15,7 @@ from server.schools import TEAM_ROLES, get_school, list_contacts, list_people
 from sync import keyring as kr
 from sync import signing
 from sync.envelope import MAX_RECIPIENTS
-from sync.wire import KeyringDraft, KeySource
+from sync.wire import DeviceSource, KeyringDraft, KeySource
 
 
 def current(db: Db, school_id: uuid.UUID) -> kr.SignedKeyring | None:
@@ -56,7 +56,8 @@ def draft(db: Db, school_id: uuid.UUID) -> kr.KeyringPayload:
 
 
 def draft_for_app(db: Db, school_id: uuid.UUID) -> KeyringDraft:
-    """The draft as the trust key holder's app reads it: the payload's bytes, and where each key came from."""
+    """The draft as the trust key holder's app reads it: the payload's bytes, where each key came from,
+    and each device's public key and the approval it sent at enrolment."""
     payload = draft(db, school_id)
     proposed = recipient_keys.sources(db, school_id)
     return KeyringDraft(
@@ -65,7 +66,20 @@ def draft_for_app(db: Db, school_id: uuid.UUID) -> KeyringDraft:
             KeySource(r.key_id, *proposed[r.key_id]) if r.key_id in proposed else KeySource(r.key_id)
             for r in payload.recipients
         ],
+        devices=_device_sources(db, [d.key_id for d in payload.devices or []]),
     )
+
+
+def _device_sources(db: Db, key_ids: list[str]) -> list[DeviceSource]:
+    with db.read() as s:
+        rows = {
+            k: (public_key, enrolled_at, approval or b"")
+            for k, public_key, enrolled_at, approval in s.execute(
+                f"SELECT key_id, public_key, enrolled_at, enrol_approval FROM devices WHERE key_id IN ({','.join('?' * len(key_ids))})",
+                key_ids,
+            )
+        }
+    return [DeviceSource(k, *rows[k]) for k in key_ids]
 
 
 def _recipients(db: Db, school_id: uuid.UUID) -> list[kr.KeyringRecipient]:

@@ -160,9 +160,10 @@ class Client:
         """Spends a code; refuses the result unless the school's trust key matches the code's fingerprint."""
         code = codes.parse_code(code_text)
         request = wire.EnrolRequest(
-            code=code.secret_text(),
+            code=code.token_text(),
             device_public_key=public_bytes(self.device.public_key()),
-            proof=requests.enrol_proof(self.device, code.secret),
+            proof=requests.enrol_proof(self.device, code.token()),
+            approval=codes.approval(code.secret, public_bytes(self.device.public_key())),
             label=label,
         )
         enrolment = self._send("POST", "/api/v1/enrol", wire.Enrolment, request, signed=False)
@@ -191,6 +192,18 @@ class Client:
     def keyring_draft(self) -> wire.KeyringDraft:
         """The next version as the server would have it signed: check it before signing (a team device)."""
         return self._send("GET", "/api/v1/keyring/draft", wire.KeyringDraft, None, signed=True)
+
+    def people(self) -> list[wire.Person]:
+        """The school's people, to issue a code to one (a team device)."""
+        return self._send("GET", "/api/v1/people", wire.People, None, signed=True).people
+
+    def issue_code(self, person_id: uuid.UUID, hours: float = 24) -> codes.Code:
+        """A code made here, as the trust key holder's app makes one: the server is given its token
+        only. The caller keeps the code's secret, to check the approval of the device it sets up
+        (codes.approval against the draft's devices)."""
+        code = codes.new_code(self.trust_public_key, self.accepted_payload().version)
+        self._send("POST", "/api/v1/codes", wire.CodeStored, wire.CodeRequest(person_id, code.token(), hours), signed=True)
+        return code
 
     def publish_keyring(self, signed: keyring.SignedKeyring) -> wire.KeyringPublished:
         """Publishes a keyring this client's holder signed with the trust key (a team device)."""
@@ -234,8 +247,13 @@ class Client:
 
     def open_roster(self, roster_key: ec.EllipticCurvePrivateKey) -> envelope.Opened:
         """Fetches and opens this device's roster envelope, checking that its author is the device the
-        server names and that it is sealed for this school."""
+        server names and that it is sealed for this school; under a keyring that names the devices it
+        approves, that the author is an approved device of the DSL or a deputy."""
         held = self.roster()
+        devices = self.accepted_payload().devices
+        author_id = signing.key_id(held.author_public_key).hex()
+        if devices is not None and not any(d.key_id == author_id and d.role in ("dsl", "deputy_dsl") for d in devices):
+            raise ValueError("unapproved_author: the roster is not from an approved device of the DSL or a deputy")
         author = envelope.public_key_from_bytes(held.author_public_key)
         opened = envelope.open(held.envelope, recipient=roster_key, author=author)
         if opened.header.school_id != self.school_id:

@@ -1,15 +1,21 @@
-"""One-time enrolment codes: a secret the server checks, the trust key's fingerprint the device pins,
-and the keyring version the code was issued under, below which the device takes no keyring
-(docs/protocol.md, "Enrolment").
+"""One-time enrolment codes: a secret, the trust key's fingerprint the device pins, and the keyring
+version the code was issued under, below which the device takes no keyring (docs/protocol.md,
+"Enrolment").
 
 code = base32(secret(10) || SHA-256(trust public key)[0:10] || u32(keyring version) || crc8), shown as
 ten groups of four. A code from before the version (eight groups, no version or check) still reads.
+
+The secret itself never reaches the server. The device sends a token made from it, which the server
+checks, and an approval made from it and the device's key, which the server cannot make: so the trust
+key holder's app, when it issued the code and so knows the secret, can tell the device its code set up
+from one the server enrolled for itself (docs/protocol.md, "Codes from the trust key holder's app").
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 
@@ -18,6 +24,8 @@ FINGERPRINT_LEN = 10
 VERSION_LEN = 4
 CODE_LEN = SECRET_LEN + FINGERPRINT_LEN + VERSION_LEN + 1
 OLD_CODE_LEN = SECRET_LEN + FINGERPRINT_LEN
+TOKEN_LABEL = b"lantern-enrol-token-v1"
+APPROVAL_LABEL = b"lantern-enrol-approval-v1"
 
 
 def crc8(data: bytes) -> int:
@@ -42,8 +50,11 @@ class Code:
         raw = base64.b32encode(body + bytes([crc8(body)])).decode()
         return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
-    def secret_text(self) -> str:
-        return encode_secret(self.secret)
+    def token(self) -> bytes:
+        return token(self.secret)
+
+    def token_text(self) -> str:
+        return encode_token(self.token())
 
     def link(self, base_url: str) -> str:
         return f"{base_url.rstrip('/')}/#enrol={self.text()}"
@@ -79,14 +90,25 @@ def parse_code(text: str) -> Code:
     return Code(secret, fp, int.from_bytes(raw[OLD_CODE_LEN:-1], "big"))
 
 
-def encode_secret(secret: bytes) -> str:
-    return base64.b32encode(secret).decode()
+def token(secret: bytes) -> bytes:
+    """What the server checks: HMAC-SHA-256(secret, label), cut to the secret's length. One way, so
+    that the server, which sees it, cannot make the code's approvals."""
+    return hmac.digest(secret, TOKEN_LABEL, "sha256")[:SECRET_LEN]
 
 
-def decode_secret(text: str) -> bytes:
+def approval(secret: bytes, device_public_key: bytes) -> bytes:
+    """The device's word, to whoever issued its code, that it was this code that set it up."""
+    return hmac.digest(secret, APPROVAL_LABEL + device_public_key, "sha256")
+
+
+def encode_token(token_bytes: bytes) -> str:
+    return base64.b32encode(token_bytes).decode()
+
+
+def decode_token(text: str) -> bytes:
     return _b32decode(text, SECRET_LEN)
 
 
-def secret_hash(secret: bytes) -> str:
+def token_hash(token_bytes: bytes) -> str:
     """What the server keeps: a stolen database must not hold usable codes."""
-    return hashlib.sha256(b"lantern-enrolment-code-v1" + secret).hexdigest()
+    return hashlib.sha256(b"lantern-enrolment-code-v1" + token_bytes).hexdigest()

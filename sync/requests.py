@@ -41,10 +41,10 @@ def sign_request(
     }
 
 
-def enrol_proof(device: ec.EllipticCurvePrivateKey, secret: bytes) -> bytes:
-    return signing.sign(device, ENROL_LABEL, secret + signing.public_bytes(device.public_key()))
+def enrol_proof(device: ec.EllipticCurvePrivateKey, token: bytes) -> bytes:
+    return signing.sign(device, ENROL_LABEL, token + signing.public_bytes(device.public_key()))
 
 
-def enrol_proof_valid(device_public_key: bytes, secret: bytes, proof: bytes) -> bool:
+def enrol_proof_valid(device_public_key: bytes, token: bytes, proof: bytes) -> bool:
     key = signing.public_key_from_bytes(device_public_key)
-    return signing.verify(key, ENROL_LABEL, secret + device_public_key, proof)
+    return signing.verify(key, ENROL_LABEL, token + device_public_key, proof)

@@ -81,11 +81,34 @@ class Person(Strict):
     role: str
 
 
+# HMAC-SHA-256 of the code's secret over the device's public key (sync/codes.py approval).
+Approval = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
+
+
 class EnrolRequest(Strict):
-    code: Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="the code's secret, base32")]
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="the code's token, base32")]
     device_public_key: PublicKey
     proof: Signature
+    approval: Approval
     label: Annotated[str, msgspec.Meta(max_length=100)] = ""
+
+
+class People(Strict):
+    """The school's people, for the trust key holder's app to issue a code to one of them."""
+
+    people: list[Person]
+
+
+class CodeRequest(Strict):
+    """A code the trust key holder's app made: the server is given its token only (sync/codes.py)."""
+
+    person_id: uuid.UUID
+    token: Annotated[bytes, msgspec.Meta(min_length=10, max_length=10)]
+    hours: Annotated[float, msgspec.Meta(gt=0, le=72)] = 24
+
+
+class CodeStored(Strict):
+    expires_at: str
 
 
 class Enrolment(Strict):
@@ -141,11 +164,22 @@ class KeySource(Strict):
     proof: KeyProof = b""
 
 
+class DeviceSource(Strict):
+    """A device of a draft, as the server says it enrolled: its public key (whose SHA-256 is its key
+    id) and the approval it sent, which the app that issued its code can check."""
+
+    key_id: KeyIdHex
+    public_key: PublicKey
+    enrolled_at: str
+    approval: Annotated[bytes, msgspec.Meta(max_length=32)] = b""  # empty for a device from before approvals
+
+
 class KeyringDraft(Strict):
     # The next version's payload as the server would have it signed: UTF-8 JSON of a KeyringPayload,
     # for the trust key holder's app to check, date and sign (docs/protocol.md, "Signing in the app").
     payload: bytes
     sources: list[KeySource]
+    devices: list[DeviceSource] = []
 
 
 class KeyringPublished(Strict):

@@ -16,7 +16,7 @@ from server.alert_worker import InlineSender
 from server.db import Db, open_database
 from server.devices import Device
 from server.errors import Refused
-from sync import envelope, keyfiles, keyring, requests, wire
+from sync import codes, envelope, keyfiles, keyring, requests, wire
 from sync.ids import uuid7
 from sync.signing import public_bytes
 from tests.conftest import free_port
@@ -61,7 +61,8 @@ class School:
         key = keyfiles.new_key()
         code = devices.issue_code(self.db, person_id)
         _, _, key_id = devices.enrol(
-            self.db, code.secret_text(), public_bytes(key.public_key()), requests.enrol_proof(key, code.secret), role
+            self.db, code.token_text(), public_bytes(key.public_key()), requests.enrol_proof(key, code.token()), role,
+            codes.approval(code.secret, public_bytes(key.public_key())),
         )
         return Device(key_id=key_id, school_id=self.id, person_id=person_id, role=role), key
 

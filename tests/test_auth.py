@@ -65,9 +65,10 @@ def test_enrolment_needs_the_device_private_key(server):
     code = codes.parse_code(server.code_for("staff"))
     stranger = keyfiles.new_key()
     body = {
-        "code": code.secret_text(),
+        "code": code.token_text(),
         "device_public_key": public_bytes(stranger.public_key()),
         "proof": bytes(64),
+        "approval": codes.approval(code.secret, public_bytes(stranger.public_key())),
     }
     response = httpx.post(server.url + "/api/v1/enrol", content=msgspec.json.encode(body),
                           headers={"content-type": "application/json"})

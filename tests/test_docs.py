@@ -71,7 +71,7 @@ def test_every_cli_command_is_documented():
 # Fetched by the browser itself when the app is added to a home screen, never by the app offline.
 HOME_SCREEN_ONLY = {"/icons/icon-512.png", "/icons/maskable-192.png", "/icons/maskable-512.png", "/icons/apple-touch-icon.png"}
 # Fetched when the trust key holder first opens their screens (pwa/sw.js), never needed offline.
-ONLINE_ONLY = {"/team/trust.js", "/team/keyring-changes.js"}
+ONLINE_ONLY = {"/team/trust.js", "/team/approvals.js", "/team/issued-codes.js", "/team/keyring-changes.js"}
 
 
 def test_service_worker_precaches_exactly_the_app_files():

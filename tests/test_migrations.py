@@ -253,10 +253,16 @@ def seed_m009_database_identity(db: sqlite_utils.Database, data_dir: Path, ctx: 
     (ctx["database_id"],) = db.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
 
 
+def seed_m010_key_proofs(db: sqlite_utils.Database, data_dir: Path, ctx: dict) -> None:
+    """The DSL's phone registered its recipient key again, with its proof, as devices do from this version."""
+    db.execute("UPDATE recipient_keys SET proof = ? WHERE device_key_id = ?", [bytes(range(64)), ctx["dsl_phone"]])
+
+
 # Rows as each version's schema allowed them, written just after that migration ran.
 SEED_ROWS = {f.__name__.removeprefix("seed_"): f for f in (
     seed_m001_foundation, seed_m002_people_enrolment_keyring, seed_m003_alerts, seed_m004_recipient_keys,
     seed_m005_roster, seed_m006_reminders, seed_m007_views, seed_m008_receipt_proofs, seed_m009_database_identity,
+    seed_m010_key_proofs,
 )}
 
 

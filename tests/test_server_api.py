@@ -189,8 +189,8 @@ def test_only_the_team_looks_up_device_keys_and_whose_they_are(server):
 BAD_REQUESTS = [
     ("POST", "/api/v1/enrol", b"not json", 400, "bad_request"),
     ("POST", "/api/v1/enrol", b'{"code": "x"}', 400, "invalid_request"),
-    ("POST", "/api/v1/enrol", msgspec.json.encode({"code": "AAAA", "device_public_key": b"\x04" + bytes(64), "proof": bytes(64)}), 400, "enrolment_code_invalid"),
-    ("POST", "/api/v1/enrol", msgspec.json.encode({"code": "A" * 16, "device_public_key": b"\x04" + bytes(64), "proof": bytes(64)}), 400, "invalid_key"),
+    ("POST", "/api/v1/enrol", msgspec.json.encode({"code": "AAAA", "device_public_key": b"\x04" + bytes(64), "proof": bytes(64), "approval": bytes(32)}), 400, "enrolment_code_invalid"),
+    ("POST", "/api/v1/enrol", msgspec.json.encode({"code": "A" * 16, "device_public_key": b"\x04" + bytes(64), "proof": bytes(64), "approval": bytes(32)}), 400, "invalid_key"),
     ("POST", "/api/v1/envelopes", b'{"envelopes": ["AAAA"]}', 401, "unauthenticated"),
     ("GET", "/api/v1/envelopes", b"", 401, "unauthenticated"),
     ("GET", "/api/v1/keyring", b"", 401, "unauthenticated"),

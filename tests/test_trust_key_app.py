@@ -208,3 +208,24 @@ def test_the_python_client_seals_the_roster_only_to_approved_devices_proven_keys
     dsl.publish_keyring(keyring.sign(keyring.valid_for(payload), trust))  # approves both devices
     dsl.keyring()
     assert dsl.roster_keys_to_seal() == [proven]  # the one without its device's proof still gets nothing
+
+
+def test_a_roster_is_taken_only_from_an_approved_device_of_the_dsl_or_a_deputy(server, app_school):
+    """A device the server enrolled for itself as a DSL cannot hand staff a false list of children: a
+    reader under a keyring that names its approved devices refuses a roster from any other author."""
+    school_id, trust, dsl, _ = app_school
+    tom = server.enrolled("staff", school_id)
+    tom_roster = keyfiles.new_key()
+    tom.register_roster_key(public_bytes(tom_roster.public_key()))
+    payload = msgspec.json.decode(dsl.keyring_draft().payload, type=keyring.KeyringPayload)
+    dsl.publish_keyring(keyring.sign(keyring.valid_for(payload), trust))  # approves Asha's phone and Tom's device
+    dsl.keyring()
+    tom.keyring()
+    dsl.publish_roster(1, dsl.seal_roster(b'{"the": "true list"}', [public_bytes(tom_roster.public_key())]))
+    assert tom.open_roster(tom_roster).content == b'{"the": "true list"}'
+
+    impostor = server.enrolled("dsl", school_id)  # the server's own device, in a DSL's name, never approved
+    impostor.keyring()
+    impostor.publish_roster(2, impostor.seal_roster(b'{"a": "false list"}', [public_bytes(tom_roster.public_key())]))
+    with pytest.raises(ValueError, match="unapproved_author"):
+        tom.open_roster(tom_roster)

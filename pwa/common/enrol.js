@@ -1,33 +1,18 @@
-// Enrolment with a one-time code (docs/protocol.md, "Enrolment"). The code carries, besides the
-// secret the server checks, a fingerprint of the school's trust key that never leaves this device:
+// Enrolment with a one-time code (docs/protocol.md, "Enrolment"). The code carries, besides its
+// secret (pwa/common/codes.js: the device sends the server a token made from it), a fingerprint of the school's trust key that never leaves this device:
 // it is how the device knows the server it reached is the school the code came from, before it
 // trusts that server's keyring; and the keyring version current when it was issued, so that a server
 // cannot hand a new device an older keyring than that.
 
 import { OfflineError, errorCode, plainFetch } from "./api.js";
-import { ascii, concat, equal, fromBase32, fromBase64, toBase32, toBase64 } from "./bytes.js";
+import { ascii, concat, equal, fromBase64, toBase32, toBase64 } from "./bytes.js";
+import { CodeError, codeApproval, codeToken, fingerprintOf, parseCode } from "./codes.js";
 import { get } from "./db.js";
 import { KeyringError, checkKeyring } from "./keyring.js";
 import { addProfile } from "./profiles.js";
 
 const ENROLMENT_KEY = "enrolment";
 const PROOF_LABEL = ascii("lantern-enrol-v1");
-const SECRET_LENGTH = 10;
-const FINGERPRINT_LENGTH = 10;
-const VERSION_LENGTH = 4;
-const OLD_CODE_LENGTH = SECRET_LENGTH + FINGERPRINT_LENGTH; // codes from before the version: no version, no check
-const CODE_LENGTH = OLD_CODE_LENGTH + VERSION_LENGTH + 1;
-
-// CRC-8, polynomial 0x07, as sync/codes.py: the code's last byte, so that a mistyped character is
-// caught here, before anything is sent.
-function crc8(bytes) {
-  let crc = 0;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let i = 0; i < 8; i++) crc = crc & 0x80 ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
-  }
-  return crc;
-}
 
 // `keyKnown` is true when the server holds this device's key although this device is not enrolled:
 // it stored the key and the device then refused its answer, or it had the key from an attempt whose
@@ -39,24 +24,6 @@ export class EnrolError extends Error {
     this.code = code;
     this.keyKnown = keyKnown === true;
   }
-}
-
-// People type codes from paper and links get mangled, so case, spaces and dashes do not count.
-export function parseCode(text) {
-  const compact = String(text).replace(/[\s-]/g, "").toUpperCase();
-  let bytes = null;
-  try {
-    bytes = fromBase32(compact);
-  } catch (e) {
-    bytes = null;
-  }
-  if (!bytes || (bytes.length !== CODE_LENGTH && bytes.length !== OLD_CODE_LENGTH)) throw new EnrolError("code_malformed");
-  const code = { secret: bytes.slice(0, SECRET_LENGTH), fingerprint: bytes.slice(SECRET_LENGTH, OLD_CODE_LENGTH), minKeyringVersion: 0 };
-  if (bytes.length === OLD_CODE_LENGTH) return code;
-  if (crc8(bytes.slice(0, -1)) !== bytes[bytes.length - 1]) throw new EnrolError("code_malformed", "mistyped");
-  const v = bytes.slice(OLD_CODE_LENGTH, OLD_CODE_LENGTH + VERSION_LENGTH);
-  code.minKeyringVersion = ((v[0] << 24) >>> 0) + (v[1] << 16) + (v[2] << 8) + v[3];
-  return code;
 }
 
 // The code in a link `<origin>/#enrol=<code>`, or null.
@@ -76,10 +43,6 @@ export function codeFromHash(hash) {
 export async function loadEnrolment(db) {
   const enrolment = await get(db, "settings", ENROLMENT_KEY);
   return enrolment && enrolment.trustPublicKeyRaw ? enrolment : null;
-}
-
-async function fingerprintOf(publicKeyRaw) {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", publicKeyRaw)).slice(0, FINGERPRINT_LENGTH);
 }
 
 // Checks the server's answer against the code and the device; resolves with what is to be stored.
@@ -123,18 +86,25 @@ async function checkAnswer(body, device, { fingerprint, minKeyringVersion }) {
 // code or one of code_malformed, offline, bad_answer, trust_key_mismatch, keyring_bad_signature,
 // keyring_invalid.
 export async function enrol(db, device, code, label) {
-  const parsed = parseCode(code);
-  const { secret } = parsed;
+  let parsed;
+  try {
+    parsed = parseCode(code);
+  } catch (e) {
+    if (e instanceof CodeError) throw new EnrolError(e.code, e.message);
+    throw e;
+  }
+  const token = await codeToken(parsed.secret);
   const proof = new Uint8Array(await crypto.subtle.sign(
-    { name: "ECDSA", hash: "SHA-256" }, device.privateKey, concat(PROOF_LABEL, secret, device.publicKeyRaw),
+    { name: "ECDSA", hash: "SHA-256" }, device.privateKey, concat(PROOF_LABEL, token, device.publicKeyRaw),
   ));
   let answer;
   try {
     answer = await plainFetch("POST", "/api/v1/enrol", {
-      code: toBase32(secret),
+      code: toBase32(token),
       device_public_key: toBase64(device.publicKeyRaw),
       label,
       proof: toBase64(proof),
+      approval: toBase64(await codeApproval(parsed.secret, device.publicKeyRaw)),
     });
   } catch (e) {
     if (e instanceof OfflineError) throw new EnrolError("offline");

@@ -34,7 +34,7 @@ const MAX_CONTENT = (1 << 19) - 4; // the server's roster envelope limit (sync/w
 const REFETCH_MS = 10 * 60 * 1000;
 
 export class RosterError extends Error {
-  // code: malformed (not a roster), wrong_school, unknown_author, too_large, an envelope check's
+  // code: malformed (not a roster), wrong_school, unknown_author, unapproved_author, too_large, an envelope check's
   // code (docs/envelope.md), or the server's error code for a refusal.
   constructor(code, message) {
     super(message ? `${code}: ${message}` : code);
@@ -123,7 +123,14 @@ export async function fetchRoster(db, device, profileId) {
   const authorPublicKeyRaw = fromBase64(answer.body.author_public_key);
   // The server names the author's key; only a key whose id the envelope names is kept (open() checks
   // the signature with it).
-  if (toHex(parse(envelope).authorKeyId) !== await sha256Hex(authorPublicKeyRaw)) throw new RosterError("unknown_author");
+  const authorKeyId = toHex(parse(envelope).authorKeyId);
+  if (authorKeyId !== await sha256Hex(authorPublicKeyRaw)) throw new RosterError("unknown_author");
+  // Under a keyring that names the devices it approves, only a roster from an approved device of the
+  // DSL or a deputy is taken: a device the server enrolled for itself cannot hand out a false list.
+  const keyring = await loadKeyring(db, profileId);
+  if (approvedDevices(keyring) && !keyring.content.devices.some((d) => d.key_id === authorKeyId && PUBLISHERS.includes(d.role))) {
+    throw new RosterError("unapproved_author");
+  }
   await put(db, "settings", { version: answer.body.version, envelope, authorPublicKeyRaw }, heldName(profileId));
   return true;
 }

@@ -51,11 +51,14 @@ function contactLine(c) {
   return `${c.kind}\u0000${c.name}\u0000${c.phone}`;
 }
 
-// [{change: "added" | "removed", what: "reader" | "contact" | "device" | "school", text}], in the order
-// a person reads them: readers added, readers removed, contacts, devices. `sources` are the server's word on where each new
-// key came from (GET /api/v1/keyring/draft): shown as said, beside the fingerprint that proves nothing
-// by itself, so that the holder asks its owner.
-export function keyringChanges(heldContent, draftContent, sources = []) {
+// [{change: "added" | "removed", what: "reader" | "contact" | "device" | "school", text, vouched}], in
+// the order a person reads them: readers added, readers removed, contacts, devices. `sources` are the
+// server's word on where each new key came from (GET /api/v1/keyring/draft): shown as said, beside the
+// fingerprint that proves nothing by itself, so that the holder asks its owner. `vouched` maps the key
+// id of each device that one of this app's own codes set up to that code (team/issued-codes.js
+// vouchedDevices): such a device, and a reader key it made, are marked `vouched`, for these the holder
+// need not ask anyone.
+export function keyringChanges(heldContent, draftContent, sources = [], vouched = new Map()) {
   const held = new Set(heldContent.recipients.map((r) => r.key_id));
   const next = new Set(draftContent.recipients.map((r) => r.key_id));
   const from = new Map(sources.map((s) => [s.key_id, s]));
@@ -67,7 +70,8 @@ export function keyringChanges(heldContent, draftContent, sources = []) {
     const device = source && source.device_key_id
       ? `, made on the device "${source.device_label || "no name"}" (${shortId(source.device_key_id)}) on ${source.proposed_at.slice(0, 10)}`
       : ", registered by your Lantern administrator, not made on a device: compare it with its owner's before you sign";
-    changes.push({ change: "added", what: "reader", text: `New reader: ${reader(r)}${device}` });
+    const ownCode = !!(source && source.device_key_id && vouched.has(source.device_key_id));
+    changes.push({ change: "added", what: "reader", text: `New reader: ${reader(r)}${device}`, vouched: ownCode });
   }
   for (const r of heldContent.recipients) {
     if (!next.has(r.key_id)) changes.push({ change: "removed", what: "reader", text: `No longer a reader: ${reader(r)}` });
@@ -85,7 +89,12 @@ export function keyringChanges(heldContent, draftContent, sources = []) {
   const nextDevices = new Set((draftContent.devices || []).map((d) => d.key_id));
   const device = (d) => `"${d.label || "no name"}" (${shortId(d.key_id)}), enrolled to ${d.name} (${roleName(d.role)})`;
   for (const d of draftContent.devices || []) {
-    if (!heldDevices.has(d.key_id)) changes.push({ change: "added", what: "device", text: `New device: ${device(d)}` });
+    if (heldDevices.has(d.key_id)) continue;
+    const code = vouched.get(d.key_id);
+    const how = code
+      ? `, set up with the code you gave them on ${code.issuedAt.slice(0, 10)}`
+      : `, set up with a code this app did not give: check with ${d.name} that it is theirs before you sign`;
+    changes.push({ change: "added", what: "device", text: `New device: ${device(d)}${how}`, vouched: !!code });
   }
   for (const d of heldContent.devices || []) {
     if (!nextDevices.has(d.key_id)) changes.push({ change: "removed", what: "device", text: `Device no longer approved: ${device(d)}` });

@@ -39,6 +39,7 @@ import { installed } from "../common/storage.js";
 import { renderSummary, summarise } from "./summary.js";
 import { findGaps } from "./gaps.js";
 import { readFilter, renderTriage } from "./triage.js";
+import { holdsTrustKey } from "./trust-key.js";
 
 const RECORD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -143,6 +144,43 @@ function showInbox() {
 
 const HOLDERS = ["dsl", "headteacher"]; // who may hold the trust key: the DSL, or the headteacher
 let trustScreen = null;
+
+// At each sync of the holder's device, what needs no second look is signed (team/approvals.js): the
+// devices its own codes set up, and a keyring about to expire. Beside the sync, never in its turn:
+// the module comes from the network when first needed, and a fetch that waits must not hold up notes.
+let holderSigning = null;
+function signForHolder() {
+  const ctx = team.ctx;
+  if (holderSigning || !ctx || !HOLDERS.includes(ctx.enrolment.person.role)) return;
+  holderSigning = (async () => {
+    if (!(await holdsTrustKey(ctx.db, ctx.profile.id))) return;
+    let approvals;
+    try {
+      approvals = await import("./approvals.js");
+    } catch (e) {
+      return; // not fetched (offline): at a later sync
+    }
+    const signed = await approvals.signUnattended(ctx);
+    if (!signed || team.ctx !== ctx) return;
+    if (signed.waiting) {
+      const n = signed.waiting.length;
+      say("inbox-status", `${n === 1 ? "A change" : `${n} changes`} to the team's list ${n === 1 ? "waits" : "wait"} for your signature: open "The school's trust key".`);
+      document.body.dataset.trustWaiting = String(n);
+      return;
+    }
+    useApprovedDevices(approvedDevices(signed.keyring));
+    const devices = signed.changes.filter((c) => c.what === "device").length;
+    say("inbox-status", devices
+      ? `Signed version ${signed.keyring.version} of the team's list: ${devices === 1 ? "a device" : `${devices} devices`} set up with your codes approved.`
+      : `Signed version ${signed.keyring.version} of the team's list: renewed for 30 days.`);
+    document.body.dataset.trustSigned = String(signed.keyring.version);
+  })().catch((e) => {
+    // Offline, or a draft that does not check: nothing is signed, and the trust key screen says why.
+    if (!["OfflineError", "DraftError", "KeyringError"].includes(e && e.name)) report(e);
+  }).finally(() => {
+    holderSigning = null;
+  });
+}
 
 async function openTrustScreen() {
   if (!trustScreen) {
@@ -778,6 +816,7 @@ async function syncTeamNow(ctx) {
     await proposeKey();
     await refreshCalendar(ctx.db);
     await syncInbox();
+    signForHolder();
   } catch (e) {
     if (!(e instanceof OfflineError)) report(e);
   }

@@ -153,6 +153,11 @@ export function signingKey(pkcs8) {
   return crypto.subtle.importKey("pkcs8", pkcs8, ECDSA, false, ["sign"]);
 }
 
+// Whether the profile holds a trust key: a look that needs no unlock.
+export async function holdsTrustKey(db, profileId) {
+  return !!(await get(db, "settings", storageKey(profileId)));
+}
+
 export function forgetTrustKey(db, profileId) {
   return remove(db, "settings", storageKey(profileId));
 }

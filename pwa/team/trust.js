@@ -1,19 +1,20 @@
 // The trust key holder's screen (docs/trust-key.md): bring the school's trust key to this device from
-// its backup, read each change the server proposes to the team's keyring and sign it here, make a new
-// backup (for a new stick, or for a successor), and remove the key from this device.
+// its backup, read each change the server proposes to the team's keyring and sign it here, give a
+// person a code that sets up their device, make a new backup (for a new stick, or for a successor),
+// and remove the key from this device.
 
-import { OfflineError, errorCode, signedFetch } from "../common/api.js";
+import { OfflineError } from "../common/api.js";
 import { equal } from "../common/bytes.js";
 import { get, remove } from "../common/db.js";
 import { $, droppedText, el } from "../common/dom.js";
-import {
-  KeyringError, acceptKeyring, checkKeyring, keyringExpired, keyringExpiry, loadKeyring, refreshKeyring,
-} from "../common/keyring.js";
-import { checkDraft, keyringChanges, leaveOutUnproven } from "./keyring-changes.js";
+import { KeyringError, keyringExpired, keyringExpiry } from "../common/keyring.js";
+import { DraftError, readDraft, signAndPublish } from "./approvals.js";
+import { IssueError, issueCode, listPeople } from "./issued-codes.js";
+import { roleName } from "./keyring-changes.js";
 import { hideRecoverySheet, showRecoverySheet } from "./recovery-sheet.js";
 import { PENDING_KEY, passphraseProblem } from "./school-setup.js";
 import {
-  TrustKeyError, backupPublicKey, dated, fingerprint, forgetTrustKey, holdTrustKey, loadTrustKey, readBackup, signKeyring, writeBackup,
+  TrustKeyError, backupPublicKey, fingerprint, forgetTrustKey, holdTrustKey, loadTrustKey, readBackup, writeBackup,
 } from "./trust-key.js";
 
 const MESSAGES = {
@@ -23,7 +24,7 @@ const MESSAGES = {
   another_school: "This backup holds another trust key than your school's (its fingerprint differs). Use your school's.",
 };
 
-const trust = { ctx: null, held: null, draft: null, forgetting: false };
+const trust = { ctx: null, held: null, draft: null, forgetting: false, people: [] };
 
 function say(id, text) {
   $(id).textContent = text;
@@ -57,6 +58,7 @@ export async function openTrust(ctx) {
   say("trust-state", "This device holds the school's trust key, sealed under your PIN.");
   document.body.dataset.trustKey = "held";
   await loadDraft().catch(offline);
+  await loadPeople().catch(offline);
 }
 
 function offline(e) {
@@ -69,39 +71,32 @@ export function closeTrust() {
   trust.draft = null;
   $("trust-backup-text").value = "";
   $("trust-passphrase").value = "";
+  $("code-made").hidden = true; // a code is not left on the screen for whoever picks the device up
+  say("code-text", "");
   hideRecoverySheet();
 }
 
 async function loadDraft() {
-  const { db, device, profile, enrolment } = trust.ctx;
   trust.draft = null;
   $("trust-sign").hidden = true;
   $("trust-changes").textContent = "";
-  // The newest signed version first: the draft is read against it (a refused one is kept out, as at any sync).
-  await refreshKeyring(db, profile).catch((e) => { if (!(e instanceof KeyringError)) throw e; });
-  const held = await loadKeyring(db, profile.id);
+  let draft;
+  try {
+    draft = await readDraft(trust.ctx);
+  } catch (e) {
+    if (e instanceof DraftError) say("trust-error", `The server did not give the next version (${e.code}). Try again later.`);
+    else if (e instanceof KeyringError) say("trust-error", `The server's draft does not check (${e.message}). Do not sign it: tell your Lantern administrator.`);
+    else throw e;
+    return;
+  }
+  const { held, content, changes } = draft;
   const expiry = keyringExpiry(held);
   say("trust-current", `Devices hold version ${held.version} of the team's list` + (expiry
     ? (keyringExpired(held) ? `, out of date since ${day(expiry)}: sign the next version now.` : `, current until ${day(expiry)}.`)
     : "."));
-  const answer = await signedFetch(device, "GET", "/api/v1/keyring/draft", null);
-  if (answer.status !== 200) {
-    say("trust-error", `The server did not give the next version (${errorCode(answer)}). Try again later.`);
-    return;
+  for (const c of changes) {
+    $("trust-changes").appendChild(el("li", { class: `change-${c.change}`, "data-what": c.what, "data-vouched": String(!!c.vouched) }, c.text));
   }
-  let content;
-  try {
-    content = await checkDraft(answer.body, held, enrolment.school.id);
-  } catch (e) {
-    if (!(e instanceof KeyringError)) throw e;
-    say("trust-error", `The server's draft does not check (${e.message}). Do not sign it: tell your Lantern administrator.`);
-    return;
-  }
-  const sources = answer.body.sources || [];
-  const vouched = await leaveOutUnproven(held.content, content, sources, enrolment.school.id);
-  content = vouched.content;
-  const changes = keyringChanges(held.content, content, sources).concat(vouched.leftOut);
-  for (const c of changes) $("trust-changes").appendChild(el("li", { class: `change-${c.change}`, "data-what": c.what }, c.text));
   if (!changes.length) $("trust-changes").appendChild(el("li", {}, "No changes: signing renews the list for 30 days."));
   trust.draft = content;
   const signable = changes.some((c) => c.change !== "left-out");
@@ -109,22 +104,56 @@ async function loadDraft() {
   $("trust-sign").hidden = false;
 }
 
-async function signAndPublish() {
-  const { db, device, profile, enrolment } = trust.ctx;
+async function sign() {
   if (!trust.held || !trust.draft) return;
-  const signed = await signKeyring(trust.held.signingKey, dated(trust.draft));
-  await checkKeyring(enrolment.trustPublicKeyRaw, enrolment.school.id, signed); // as every device will
-  const answer = await signedFetch(device, "POST", "/api/v1/keyring", signed);
-  if (answer.status !== 200) {
-    const detail = answer.body && answer.body.detail ? `: ${answer.body.detail}` : "";
-    say("trust-error", `The server did not publish it (${errorCode(answer)}${detail}).`);
+  let accepted;
+  try {
+    accepted = await signAndPublish(trust.ctx, trust.held.signingKey, trust.draft);
+  } catch (e) {
+    if (!(e instanceof DraftError)) throw e;
+    say("trust-error", `The server did not publish it (${e.message}).`);
     return;
   }
-  const accepted = await acceptKeyring(db, profile, signed);
   say("trust-state", `Version ${accepted.version} is signed and published: devices take it at their next sync.`);
   document.body.dataset.trustSigned = String(accepted.version);
   if (trust.ctx.refresh) trust.ctx.refresh();
   await loadDraft().catch(offline);
+}
+
+// --- Codes that set up a person's device, made here
+
+async function loadPeople() {
+  trust.people = await listPeople(trust.ctx.device).catch((e) => {
+    if (e instanceof IssueError) return [];
+    throw e;
+  });
+  const select = $("code-person");
+  select.textContent = "";
+  trust.people.forEach((p, i) => select.appendChild(el("option", { value: String(i) }, `${p.name} (${roleName(p.role)})`)));
+  $("code-form").hidden = !trust.people.length;
+}
+
+async function makeCode(event) {
+  event.preventDefault();
+  const person = trust.people[Number($("code-person").value)];
+  if (!person) return;
+  say("trust-error", "");
+  $("code-made").hidden = true;
+  let code;
+  try {
+    code = await issueCode(trust.ctx, person);
+  } catch (e) {
+    if (!(e instanceof IssueError)) throw e;
+    say("trust-error", `The server did not take the code (${e.code}). Try again later.`);
+    return;
+  }
+  say("code-for", `${person.name} (${roleName(person.role)})`);
+  say("code-until", new Date(code.expiresAt).toLocaleString("en-GB", { dateStyle: "long", timeStyle: "short" }));
+  say("code-text", code.text);
+  $("code-link").href = code.link;
+  say("code-link", code.link);
+  $("code-made").hidden = false;
+  document.body.dataset.codeIssued = code.text;
 }
 
 async function restore(event) {
@@ -175,7 +204,8 @@ async function forget() {
 }
 
 export function listenTrust(report) {
-  $("trust-sign").addEventListener("click", () => signAndPublish().catch(offline).catch(report));
+  $("trust-sign").addEventListener("click", () => sign().catch(offline).catch(report));
+  $("code-form").addEventListener("submit", (event) => makeCode(event).catch(offline).catch(report));
   $("trust-restore").addEventListener("submit", (event) => restore(event).catch(report));
   $("trust-backup-form").addEventListener("submit", (event) => newBackup(event).catch(report));
   $("trust-forget").addEventListener("click", () => forget().catch(report));

@@ -34,7 +34,7 @@ def enrol_rate_limit(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 )
 def enrol(db: DbDep, data: JSONBody[EnrolRequest]) -> Enrolment:
     """Enrols this device for the person the code was issued to; answers with the signed keyring."""
-    school, person, key_id = devices.enrol(db, data.code, data.device_public_key, data.proof, data.label)
+    school, person, key_id = devices.enrol(db, data.code, data.device_public_key, data.proof, data.label, data.approval)
     school_id = uuid.UUID(school["id"])
     return Enrolment(
         school=School(id=school_id, name=school["name"], demo=bool(school["demo"])),

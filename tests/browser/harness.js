@@ -4,6 +4,7 @@
 import * as api from "/common/api.js";
 import * as bytes from "/common/bytes.js";
 import * as clock from "/common/clock.js";
+import * as codes from "/common/codes.js";
 import * as db from "/common/db.js";
 import * as deviceModule from "/common/device.js";
 import * as enrol from "/common/enrol.js";
@@ -11,7 +12,9 @@ import * as envelope from "/common/envelope.js";
 import * as hpke from "/common/hpke.js";
 import * as keyring from "/common/keyring.js";
 import * as profiles from "/common/profiles.js";
+import * as roster from "/common/roster.js";
 import * as vault from "/common/vault.js";
+import * as issuedCodes from "/team/issued-codes.js";
 import * as keyringChanges from "/team/keyring-changes.js";
 
 const { fromHex, toHex } = bytes;
@@ -171,7 +174,7 @@ async function outcome(step) {
 window.lantern = {
   bytes, hpke, envelope, importRecipient, hpkeKnownAnswer, openEnvelope,
   newDevice, deviceKeyExportable, sealWithDevice,
-  api, clock, db, enrol, keyring, freshDb, freshApp, app: () => app, settings, stubFetch, takeRequests,
-  outcome, profiles, vault, deviceModule, keyringChanges,
+  api, clock, codes, db, enrol, keyring, freshDb, freshApp, app: () => app, settings, stubFetch, takeRequests,
+  outcome, profiles, roster, vault, deviceModule, keyringChanges, issuedCodes,
 };
 window.harnessReady = true;

@@ -105,7 +105,7 @@ def test_parse_code(page):
     bad = [raw[:-1], raw + "A", raw[:-1] + "1", raw[:-1] + "=", old[:-1], "", "hello", *typos]
     result = page.evaluate(
         """([good, old, bad]) => {
-            const parse = (t) => { try { const c = lantern.enrol.parseCode(t);
+            const parse = (t) => { try { const c = lantern.codes.parseCode(t);
                 return lantern.bytes.toHex(c.secret) + "/" + lantern.bytes.toHex(c.fingerprint) + "/" + c.minKeyringVersion;
             } catch (e) { return e.code; } };
             return { good: good.map(parse), old: parse(old), bad: bad.map(parse),
@@ -117,6 +117,90 @@ def test_parse_code(page):
     assert result["old"] == f"{secret.hex()}/{fp.hex()}/0"
     assert result["bad"] == ["code_malformed"] * len(bad)
     assert result["hash"] == ["AB CD", None]
+
+
+def test_a_code_made_in_the_app_reads_in_python_and_both_make_the_same_token_and_approval(page):
+    """pwa/common/codes.js against sync/codes.py: the trust key holder's app formats a code Python
+    reads, and both make the same token (what the server checks) and approval (what only the code's
+    issuer can check) from its secret."""
+    secret, fp, device = os.urandom(10), os.urandom(10), b"\x04" + os.urandom(64)
+    result = page.evaluate(
+        """async ([secret, fp, device]) => {
+            const s = lantern.bytes.fromHex(secret);
+            return { text: lantern.codes.formatCode({ secret: s, fingerprint: lantern.bytes.fromHex(fp), minKeyringVersion: 70000 }),
+                     token: lantern.bytes.toHex(await lantern.codes.codeToken(s)),
+                     approval: lantern.bytes.toHex(await lantern.codes.codeApproval(s, lantern.bytes.fromHex(device))) };
+        }""",
+        [secret.hex(), fp.hex(), device.hex()],
+    )
+    assert result["text"] == codes.Code(secret, fp, 70_000).text()
+    assert result["token"] == codes.token(secret).hex()
+    assert result["approval"] == codes.approval(secret, device).hex()
+
+
+def test_the_holders_app_vouches_only_for_a_device_its_own_code_set_up_for_that_person(page):
+    """pwa/team/issued-codes.js vouchedDevices: the draft's device is vouched for when one of this app's
+    codes, issued to the same person, made the approval over the device's public key, and that key is
+    the one its key id names. The server's word on any of these alone proves nothing."""
+    secret, other_secret = os.urandom(10), os.urandom(10)
+    device = b"\x04" + os.urandom(64)
+    device_id = hashlib.sha256(device).hexdigest()
+    tom, rosa = str(uuid.uuid4()), str(uuid.uuid4())
+    content = {"devices": [{"key_id": device_id, "person_id": tom, "name": "Tom", "role": "staff", "label": ""}]}
+    code = {"secret": b64(secret), "personId": tom, "name": "Tom", "issuedAt": "2026-12-02T09:00:00Z"}
+
+    def vouched(codes_held, source, draft=content):
+        return page.evaluate(
+            "async ([c, d, s]) => [...(await lantern.issuedCodes.vouchedDevices(c, d, s)).keys()]", [codes_held, draft, [source]]
+        )
+
+    good = {"key_id": device_id, "public_key": b64(device), "enrolled_at": "", "approval": b64(codes.approval(secret, device))}
+    assert vouched([code], good) == [device_id]
+    assert vouched([{**code, "secret": b64(other_secret)}], good) == []  # not this app's code
+    assert vouched([{**code, "personId": rosa}], good) == []  # a code for someone else
+    assert vouched([code], {**good, "approval": b64(codes.approval(codes.token(secret), device))}) == []  # what the server could make
+    assert vouched([code], {**good, "public_key": b64(b"\x04" + os.urandom(64))}) == []  # another key under this id
+    assert vouched([code], {**good, "approval": ""}) == []  # enrolled before approvals
+    assert vouched([code], good, {"devices": []}) == []  # not in the draft
+
+
+def test_a_roster_is_kept_only_from_an_approved_device_of_the_dsl_or_a_deputy(page):
+    """pwa/common/roster.js fetchRoster: under a keyring that names its approved devices, a roster whose
+    author is not an approved DSL's or deputy's device is refused (unapproved_author), so a device the
+    server enrolled for itself cannot hand out a false list; under one from before approvals, as before."""
+    from sync import envelope
+    from sync.ids import uuid7
+
+    author = new_key()
+    author_id = hashlib.sha256(public_bytes(author)).hexdigest()
+    sealed = envelope.seal(b"a roster", school_id=uuid.UUID(SCHOOL), record_id=uuid7(),
+                           recipients=[new_key().public_key()], author=author)
+    answer = {"status": 200, "body": {"version": 1, "envelope": b64(sealed), "author_public_key": b64(public_bytes(author))}}
+
+    def kept(devices):
+        return page.evaluate(
+            """async ([answer, devices]) => {
+                await lantern.freshApp();
+                const a = lantern.app();
+                const profileId = "p-" + Math.random();
+                await lantern.db.put(a.db, "settings", { version: 3, content: { devices } }, "keyring:" + profileId);
+                lantern.stubFetch([answer]);
+                const result = await lantern.outcome(() => lantern.roster.fetchRoster(a.db, a.device, profileId));
+                lantern.takeRequests();
+                return result;
+            }""",
+            [answer, devices],
+        )
+
+    def device(role, key_id=author_id):
+        return {"key_id": key_id, "person_id": str(uuid.uuid4()), "name": "X", "role": role, "label": ""}
+
+    assert kept([device("dsl")]) == {"value": True}
+    assert kept([device("deputy_dsl")]) == {"value": True}
+    assert kept([device("staff")]) == {"error": "unapproved_author"}
+    assert kept([device("dsl", "ab" * 32)]) == {"error": "unapproved_author"}
+    assert kept([]) == {"error": "unapproved_author"}
+    assert kept(None) == {"value": True}  # a keyring from before approvals
 
 
 # --- signed requests and the clock
@@ -303,7 +387,7 @@ def run_enrol(page, code: str, answers: list) -> dict:
     )
 
 
-def test_enrol_sends_the_secret_and_a_proof_and_stores_both(page):
+def test_enrol_sends_the_token_a_proof_and_the_approval_never_the_secret_and_stores_both(page):
     device = page.evaluate("() => lantern.freshApp()")
     trust = new_key()
     secret = os.urandom(10)
@@ -314,12 +398,15 @@ def test_enrol_sends_the_secret_and_a_proof_and_stores_both(page):
     assert request["url"] == "/api/v1/enrol" and request["method"] == "POST"
     assert not any(h.startswith("Lantern-") for h in request["headers"])
     body = json.loads(request["body"])
-    assert set(body) == {"code", "device_public_key", "label", "proof"}
-    assert body["code"] == base64.b32encode(secret).decode()  # the secret only, never the fingerprint
+    assert set(body) == {"code", "device_public_key", "label", "proof", "approval"}
+    token = codes.token(secret)
+    assert body["code"] == base64.b32encode(token).decode()  # the token only: not the secret, nor the fingerprint
     assert body["label"] == "Test tablet"
     public = base64.b64decode(body["device_public_key"])
     assert public.hex() == device["publicKey"]
-    verify(public, b"lantern-enrol-v1" + secret + public, base64.b64decode(body["proof"]))
+    verify(public, b"lantern-enrol-v1" + token + public, base64.b64decode(body["proof"]))
+    assert base64.b64decode(body["approval"]) == codes.approval(secret, public)
+    assert secret.hex() not in request["body"] and base64.b32encode(secret).decode() not in request["body"]
 
 
 @pytest.mark.parametrize(
@@ -441,6 +528,16 @@ def test_a_new_readers_key_is_signed_in_only_with_its_approved_devices_proof(pag
     assert kept([source()], unapproved) == ([], ["left-out"])
     assert kept([source(device_key_id="", device_public_key="", proof="")]) == ([rosa["key_id"]], [])  # an admin's
 
+    short = " ".join(device_id[i:i + 4] for i in range(0, 16, 4))
     changes = page.evaluate("([a, b]) => lantern.keyringChanges.keyringChanges(a, b, [])", [held, draft])
-    assert {"change": "added", "what": "device",
-            "text": f"New device: \"Rosa's phone\" ({' '.join(device_id[i:i + 4] for i in range(0, 16, 4))}), enrolled to Rosa (DSL)"} in changes
+    assert {"change": "added", "what": "device", "vouched": False,
+            "text": f"New device: \"Rosa's phone\" ({short}), enrolled to Rosa (DSL), set up with a code this app did not give: "
+                    "check with Rosa that it is theirs before you sign"} in changes
+    # Set up with one of this app's own codes: said, and so is the reader key that device proved.
+    code = {"issuedAt": "2026-12-02T09:00:00.000Z"}
+    changes = page.evaluate(
+        "([a, b, s, id, code]) => lantern.keyringChanges.keyringChanges(a, b, s, new Map([[id, code]]))",
+        [held, draft, [source()], device_id, code],
+    )
+    assert [(c["what"], c["vouched"]) for c in changes] == [("reader", True), ("device", True)]
+    assert changes[1]["text"].endswith("set up with the code you gave them on 2026-12-02")

@@ -4,7 +4,8 @@ backup and recovery sheet, its setup file taken by the admin); the key brought i
 enrolment, a keyring change read and signed there, a staff note then sealed to the key it signed in;
 a device not yet approved sent no roster and its note marked, then approved by the next signing; the
 key restored on a second device from the backup file dropped onto it (a wrong passphrase refused); a
-new backup for a successor; the key removed from the first device; and `lantern trust`'s Python
+code made in the app setting up a device it then approves unasked; a new backup for a successor; the
+key removed from the first device; and `lantern trust`'s Python
 signing with the app's own backup, taken by the app's devices as the app's own signatures are."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from server import devices, keyrings, school_setup, schools
 from sync import keyfiles, keyring, trust_backup
 from sync.client import ApiError, Client
 from sync.codes import fingerprint as fingerprint_of
-from sync.signing import public_bytes
+from sync.signing import key_id, public_bytes
 from tests.browser.engines import ChromiumPage
 from tests.browser.staff_app import PIN
 from tests.browser.team_screens import SAMPLE
@@ -161,6 +162,7 @@ def trust_key_path(server, open_window) -> None:
     second.wait_for("document.body.dataset.trustKey === 'held'", 30)
     second.wait_for("document.getElementById('trust-changes').textContent.includes('New reader')", 30)
     assert "New device" in second.text("#trust-changes") and "Tom (staff)" in second.text("#trust-changes")
+    assert "set up with a code this app did not give: check with Tom" in second.text("#trust-changes")  # the admin's code
     sign_and_wait(second, 3)
     # Approved now: Rosa's first device sends Tom the roster at its next sync, and his note stands.
     first.run("window.dispatchEvent(new Event('online'))")
@@ -176,6 +178,38 @@ def trust_key_path(server, open_window) -> None:
     first.wait_for("document.body.dataset.noteOpen")
     assert "has not approved" not in first.text("#note-body")
     first.click("#note-close")
+
+    # A code made in the holder's app sets up Tom's new tablet, and the app approves the tablet at its
+    # next sync without asking: only it, which knows the code's secret, can check the tablet's approval.
+    second.wait_for("!document.getElementById('code-form').hidden", 30)
+    second.run("const s = document.getElementById('code-person');"
+               "s.value = [...s.options].find((o) => o.textContent === 'Tom (staff)').value;")
+    second.click("#code-make")
+    second.wait_for("!!document.body.dataset.codeIssued", 30)
+    issued = second.evaluate("document.body.dataset.codeIssued")
+    assert issued in second.text("#code-made") and second.text("#code-for") == "Tom (staff)"
+    tablet = Client(server.url)
+    tom_id = tablet.enrol(issued, label="Tom's tablet").person.id
+    assert tablet.school_id == school_id and with_db(server, lambda db: schools.get_person(db, tom_id)["name"]) == "Tom"
+    assert tablet.accepted_payload().version == 3
+    second.click("#trust-close")
+    assert second.evaluate("document.getElementById('code-text').textContent") == ""  # not left on the screen
+    # Beside it, a device the server enrolled for itself in Tom's name: that is not signed unasked.
+    impostor = Client(server.url)
+    impostor.enrol(with_db(server, lambda db: devices.issue_code(db, tom_id).text()))
+    second.run("window.dispatchEvent(new Event('online'))")
+    second.wait_for("document.body.dataset.trustWaiting === '2'", 30)
+    assert "2 changes to the team's list wait for your signature" in second.text("#inbox-status")
+    assert tablet.keyring().version == 3
+    impostor_id = key_id(public_bytes(impostor.device.public_key())).hex()
+    with_db(server, lambda db: devices.revoke(db, impostor_id))  # the holder asked, and Tom had no such device
+    second.run("window.dispatchEvent(new Event('online'))")
+    second.wait_for("document.body.dataset.trustSigned === '4'", 30)
+    assert "a device set up with your codes approved" in second.text("#inbox-status")
+    tablet_id = key_id(public_bytes(tablet.device.public_key())).hex()
+    assert tablet_id in [d.key_id for d in tablet.keyring().devices]
+    assert impostor_id not in [d.key_id for d in tablet.keyring().devices]
+    open_trust_screen(second)
 
     # A new backup for a successor, under their passphrase; then the first device lets the key go.
     second.fill("#trust-new-passphrase", SUCCESSOR)
@@ -194,10 +228,10 @@ def trust_key_path(server, open_window) -> None:
         draft = keyrings.draft(db, school_id)
         return keyrings.publish(db, school_id, keyring.sign(keyring.valid_for(draft), trust)).version
 
-    assert with_db(server, python_signs) == 4
+    assert with_db(server, python_signs) == 5
     second.click("#trust-close")
     open_trust_screen(second)
-    second.wait_for("document.getElementById('trust-current').textContent.includes('version 4')", 30)
+    second.wait_for("document.getElementById('trust-current').textContent.includes('version 5')", 30)
 
 
 def test_the_trust_key_in_the_app_in_chromium(server, browser):
