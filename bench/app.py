@@ -8,7 +8,7 @@ it by hand and put the figures in docs/performance.md. tests/test_bench.py runs 
     .venv/bin/python bench/app.py [--starts 10] [--seals 50] [--cli 10]
 
 It starts a real `lantern serve --demo` on a fresh data folder. It checks before it reports: every
-file of the first load decompresses to the bytes on disk; the cold start reached the lock screen
+file of the first load decompresses to the file as served; the cold start reached the lock screen
 with no network; each sealed note opens, with Python, to the content sealed.
 """
 
@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from bench.report import load_average, machine, percentiles, verdict  # noqa: E402
+from server import static  # noqa: E402
 from sync import envelope  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.staff_app import join_demo  # noqa: E402
@@ -48,7 +49,8 @@ def shell_paths() -> list[str]:
 
 
 def served_as_on_disk(url: str) -> int:
-    """Every shell file, as a browser asks for it, decompresses to the file's bytes: their total."""
+    """Every shell file, as a browser asks for it, decompresses to the file as served (a script with its
+    comment lines emptied, server/static.py as_served): their total."""
     total = 0
     with httpx.Client(base_url=url, headers={"accept-encoding": "br, gzip"}) as http:
         for path in shell_paths():
@@ -56,7 +58,8 @@ def served_as_on_disk(url: str) -> int:
                 raw = b"".join(response.iter_raw())
             coding = response.headers.get("content-encoding", "identity")
             body = {"br": brotli.decompress, "gzip": gzip.decompress}.get(coding, lambda b: b)(raw)
-            on_disk = (PWA / ("index.html" if path == "/" else path.lstrip("/"))).read_bytes()
+            file = PWA / ("index.html" if path == "/" else path.lstrip("/"))
+            on_disk = static.as_served(file, file.read_bytes())
             assert response.status_code == 200 and body == on_disk, f"{path}: what was served is not the file"
             total += len(on_disk)
     return total

@@ -1,8 +1,9 @@
 """The app's own files (pwa/), served compressed and revalidated, by Lantern itself.
 
 The embedded default has no proxy in front of it, so what a proxy would do is done here, once per file
-version, not per request: each file is read, hashed (its ETag) and compressed with Brotli and gzip when
-it first is asked for, and again only when it changes on disk. A request whose If-None-Match names the
+version, not per request: each file is read, its scripts' whole-line comments emptied (`as_served`),
+hashed (its ETag) and compressed with Brotli and gzip when it first is asked for, and again only when
+it changes on disk. A request whose If-None-Match names the
 current ETag gets 304 and no body, which is what lets the service worker revalidate its whole shell at
 install (`cache: "no-cache"`, pwa/sw.js) instead of downloading every file a second time. Litestar's
 static files router answers neither conditional requests nor from precompressed bodies.
@@ -57,8 +58,19 @@ class Assets:
         return held
 
 
+def as_served(path: Path, data: bytes) -> bytes:
+    """What is sent of a file: a script with each whole-line comment emptied, left as an empty line so
+    that a stack trace's line numbers are the source's. The comments are for the people who read the
+    code; they were a quarter of what every device downloaded on its first visit (docs/performance.md).
+    tests/test_static.py checks that no such line is inside a template literal, the one place where a
+    line starting with // is not a comment."""
+    if path.suffix.lower() != ".js":
+        return data
+    return b"\n".join(b"" if line.lstrip().startswith(b"//") else line for line in data.split(b"\n"))
+
+
 def _asset(path: Path, stamp: tuple[int, int]) -> Asset:
-    data = path.read_bytes()
+    data = as_served(path, path.read_bytes())
     suffix = path.suffix.lower()
     bodies = {"identity": data}
     if suffix not in NOT_COMPRESSED and len(data) >= MIN_COMPRESSED:

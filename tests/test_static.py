@@ -14,7 +14,7 @@ import httpx
 from server import static
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_JS = (ROOT / "pwa" / "app.js").read_bytes()
+APP_JS = static.as_served(ROOT / "pwa" / "app.js", (ROOT / "pwa" / "app.js").read_bytes())
 
 
 def get(server, path: str, **headers: str) -> tuple[httpx.Response, bytes]:
@@ -38,6 +38,55 @@ def test_each_file_is_sent_in_the_smallest_coding_the_client_takes(server):
     assert answer.headers["content-type"] == "application/manifest+json"
     answer, raw = get(server, "/", **{"accept-encoding": "identity"})
     assert raw == (ROOT / "pwa" / "index.html").read_bytes() and "server" not in answer.headers
+
+
+def test_scripts_are_served_without_their_comment_lines_and_nothing_else_changes():
+    source = (ROOT / "pwa" / "app.js").read_bytes()
+    lines, served = source.split(b"\n"), APP_JS.split(b"\n")
+    assert len(served) == len(lines) and len(APP_JS) < len(source)  # the same line numbers, fewer bytes
+    for before, after in zip(lines, served):
+        assert after == (b"" if before.lstrip().startswith(b"//") else before)
+    css = ROOT / "pwa" / "styles.css"
+    assert static.as_served(css, css.read_bytes()) == css.read_bytes()
+
+
+def test_no_line_a_script_is_served_without_is_inside_a_template_literal():
+    """The one place a line starting with // would not be a comment: a template literal, the only
+    string that spans lines. Each script's backticks are counted, outside comments and other strings,
+    up to every line that as_served empties."""
+    for path in sorted((ROOT / "pwa").rglob("*.js")):
+        inside = False
+        for number, line in enumerate(path.read_text().split("\n"), 1):
+            if line.lstrip().startswith("//"):
+                assert not inside, f"{path.relative_to(ROOT)}:{number} is inside a template literal"
+                continue
+            inside = _template_open_after(line, inside)
+        assert not inside, f"{path.relative_to(ROOT)}: a template literal is never closed"
+
+
+def _template_open_after(line: str, inside: bool) -> bool:
+    """Whether a template literal is open at the end of `line`, given whether one was at its start."""
+    quote, i = None, 0
+    while i < len(line):
+        c = line[i]
+        if inside:
+            if c == "\\":
+                i += 1
+            elif c == "`":
+                inside = False
+        elif quote:
+            if c == "\\":
+                i += 1
+            elif c == quote:
+                quote = None
+        elif c in "'\"":
+            quote = c
+        elif c == "`":
+            inside = True
+        elif line.startswith("//", i):
+            break
+        i += 1
+    return inside
 
 
 def test_a_file_the_client_holds_is_answered_304_with_no_body(server):
