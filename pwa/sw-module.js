@@ -12,9 +12,10 @@
 // Updates: Chromium does not reliably install a new module worker when only a module it imports has
 // changed (the new version fails to start, and the old one stays in charge for good), so this file
 // itself must change with every version of the app. It names the shell's version below, which must
-// equal VERSION in sw.js (tests/test_docs.py checks, and gives the value).
-//
-// Shell version: 7242ba90da6b
+// equal VERSION in sw.js (tests/test_docs.py checks, and gives the value), in a block comment: the
+// server empties whole-line // comments before it sends a script (server/static.py), which would
+// leave this file the same from one version to the next.
+/* Shell version: 7242ba90da6b */
 
 import "./sw.js";
 import { loadClock } from "./common/clock.js";

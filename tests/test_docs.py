@@ -99,14 +99,14 @@ def test_the_shell_version_changes_with_any_shell_file():
     version = re.search(r'^const VERSION = "([^"]+)";$', (ROOT / "pwa" / "sw.js").read_text(), re.M).group(1)
     expected = shell_digest()
     assert version == expected, (
-        f'a file of the shell changed: set VERSION in pwa/sw.js and "// Shell version:" in pwa/sw-module.js to "{expected}"'
+        f'a file of the shell changed: set VERSION in pwa/sw.js and "/* Shell version: */" in pwa/sw-module.js to "{expected}"'
     )
 
 
 def test_the_module_worker_names_the_shell_version():
     """Chromium does not reliably update a module worker whose own bytes did not change (pwa/sw-module.js)."""
     version = re.search(r'^const VERSION = "([^"]+)";$', (ROOT / "pwa" / "sw.js").read_text(), re.M).group(1)
-    named = re.search(r"^// Shell version: (\S+)$", (ROOT / "pwa" / "sw-module.js").read_text(), re.M).group(1)
+    named = re.search(r"^/\* Shell version: (\S+) \*/$", (ROOT / "pwa" / "sw-module.js").read_text(), re.M).group(1)
     assert named == version
 
 

@@ -128,7 +128,7 @@ def test_an_update_replaces_the_shell_and_keeps_the_queued_note(browser, tmp_pat
         new_version = version_of(sw) + "-next"
         (pwa / "sw.js").write_text(sw.replace(f'const VERSION = "{version_of(sw)}";', f'const VERSION = "{new_version}";'))
         module_worker = (pwa / "sw-module.js").read_text()  # names the version too (tests/test_docs.py)
-        (pwa / "sw-module.js").write_text(module_worker.replace(f"// Shell version: {version_of(sw)}", f"// Shell version: {new_version}"))
+        (pwa / "sw-module.js").write_text(module_worker.replace(f"/* Shell version: {version_of(sw)} */", f"/* Shell version: {new_version} */"))
         index = (pwa / "index.html").read_text()
         (pwa / "index.html").write_text(index.replace("<title>", '<meta name="lantern-deploy" content="next">\n  <title>', 1))
         new_cache = f"lantern-shell-v{new_version}"
