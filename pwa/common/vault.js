@@ -10,7 +10,7 @@
 // the wrong thing. Padding is the envelope's (docs/envelope.md), so a draft's size says little about
 // how much has been typed.
 
-import { ascii, concat, fromBase64, toBase64 } from "./bytes.js";
+import { ascii, concat, fromBase64, toBase64, u32 } from "./bytes.js";
 import { pad, unpad } from "./envelope.js";
 
 const LABEL = "lantern-local-v1";
@@ -19,9 +19,25 @@ function aad(kind, id) {
   return concat(ascii(LABEL), new Uint8Array([0]), ascii(kind), new Uint8Array([0]), ascii(id));
 }
 
-export async function sealLocal(key, kind, id, value) {
+export function sealLocal(key, kind, id, value) {
+  return sealPadded(key, kind, id, pad(new TextEncoder().encode(JSON.stringify(value))));
+}
+
+// A value that holds many records (team/inbox.js keeps what a page of them said as one) can pass the
+// envelope's largest bucket, 1 MiB: it is padded to a multiple of 4 KiB instead, the same layout,
+// which gives the whole one's size to within 4 KiB and nothing of any one record's. openLocal opens it.
+const MANY_STEP = 4096;
+
+export function sealLocalMany(key, kind, id, value) {
+  const content = new TextEncoder().encode(JSON.stringify(value));
+  const padded = new Uint8Array(Math.ceil((4 + content.length) / MANY_STEP) * MANY_STEP);
+  padded.set(u32(content.length), 0);
+  padded.set(content, 4);
+  return sealPadded(key, kind, id, padded);
+}
+
+async function sealPadded(key, kind, id, plain) {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const plain = pad(new TextEncoder().encode(JSON.stringify(value)));
   const data = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad(kind, id) }, key, plain));
   return { iv, data };
 }

@@ -15,13 +15,15 @@ import { fromBase64, toBase64, toHex } from "../common/bytes.js";
 import { requestValue, transaction } from "../common/db.js";
 import { EnvelopeError, openWithKey, parse, receiptProof } from "../common/envelope.js";
 import { readNote } from "../common/note-reader.js";
-import { openLocal, sealLocal } from "../common/vault.js";
+import { openLocal, sealLocalMany } from "../common/vault.js";
 import { openEnvelopes } from "./opener.js";
 
 const NAME = "lantern-inbox";
 // 2: the envelopes' bytes moved to a store of their own ("sealed", keyed like the entries), so that
 // listing and regrouping thousands of entries never copies their envelopes (bench/triage.py).
-const VERSION = 2;
+// 3: a page's envelopes, and what a page's records said, each kept as one value ("pages", "contents"):
+// 30,000 values of 4 KiB each, written one by one, were most of a first sync's time (bench/triage.py).
+const VERSION = 3;
 const PAGE = 500; // the most the server gives in one answer (docs/protocol.md, "Pulling")
 const OPEN_AT_ONCE = 512; // envelopes read from storage and opened in one go (team/opener.js spreads them)
 const RECEIPT_BATCH = 100; // the most record ids one receipt request may carry
@@ -69,6 +71,15 @@ export function openInboxDb() {
           };
         }
       }
+      if (event.oldVersion < 3) {
+        // A page's envelopes as pulled, one value, by "<owner>/<page id>"; each entry names its page
+        // and its place there (`page`, `slot`). Entries from before keep theirs in "sealed".
+        db.createObjectStore("pages");
+        // What a batch of records said (those opened together), sealed under the profile key as one
+        // value, by "<owner>/<batch id>"; each entry names its batch (`batch`). Entries from before
+        // keep theirs in their own `sealed` field.
+        db.createObjectStore("contents");
+      }
     };
     request.onsuccess = () => {
       const db = request.result;
@@ -100,50 +111,89 @@ function entryOf(owner, seq, data) {
   return entry;
 }
 
-// Pulls every page the server has after this owner's cursor. Each page and the cursor past it are
-// written in one transaction, after the page has arrived (never awaiting the network inside one), so
-// a pull cut off anywhere resumes where it stopped. `onPage(entries, envelopes)`, if given, is handed
-// each page's new entries as soon as they are stored, and the next page is asked for while it works;
-// the pull waits for what it returns before taking another page, so at most two pages are in memory.
-// Resolves with {added}, or {refused: code} when the server refuses; throws OfflineError with no network.
-export async function pullInbox(idb, device, onPage = null) {
+// Pulls every page the server has after this owner's cursor, opens each (`openAll`) while the next
+// is on its way, and keeps it: its entries, its envelopes, what they said and the cursor past it, in
+// one transaction, never awaiting the network or the workers inside one, so a pull cut off anywhere
+// resumes where it stopped. At most two pages are in memory: one opening, one arriving.
+// `take(records)`, if given, is handed each page's new records (as openedRecords gives them) once kept.
+// Resolves with {added, stopped}, and {refused: code} when the server refuses; stopped is true when an
+// author's key was needed and there was no network, leaving their entries kept and not yet opened (for
+// openPulled). Throws OfflineError with no network, once what came before is kept.
+export async function pullInbox(idb, device, recipientKey, schoolId, profileKey, take = null) {
   const owner = device.keyId;
-  let added = 0;
+  const cursor = await transaction(idb, "cursors", "readonly", (s) => requestValue(s.cursors.get(owner)));
+  let after = cursor ? cursor.after : 0;
   let checked = false;
-  for (;;) {
-    const cursor = await transaction(idb, "cursors", "readonly", (s) => requestValue(s.cursors.get(owner)));
-    const after = cursor ? cursor.after : 0;
-    let answer = await signedFetch(device, "GET", `/api/v1/envelopes?after=${after}&limit=${PAGE}`, null);
-    if (!checked && answer.status === 200 && answer.body && forgotten(cursor, answer.body)) {
-      // Another database, or one that holds less than this cursor passed (restored from a backup):
-      // from the start again. What is already here stays as it is; only what is new is added.
-      answer = await signedFetch(device, "GET", `/api/v1/envelopes?after=0&limit=${PAGE}`, null);
-    }
-    checked = true;
-    if (answer.status !== 200 || !answer.body || !Array.isArray(answer.body.envelopes)) {
-      return { added, refused: errorCode(answer) };
-    }
-    const pulled = answer.body.envelopes.map((e) => fromBase64(e.data));
-    const entries = answer.body.envelopes.map((e, i) => entryOf(owner, e.seq, pulled[i]));
-    const fresh = await transaction(idb, ["envelopes", "sealed", "cursors"], "readwrite", async (s) => {
-      // Every count asked at once (the requests are served in order, with no round trip between).
-      const held = await Promise.all(entries.map((entry) => requestValue(s.envelopes.count(entry.id))));
-      const fresh = [];
-      for (let i = 0; i < entries.length; i++) {
-        // Already here (a page seen twice): keep it as it is, with whether it was opened.
-        if (!held[i]) {
-          s.envelopes.put(entries[i]);
-          s.sealed.put(pulled[i], entries[i].id);
-          fresh.push(i);
-        }
+  let keeping = Promise.resolve();
+  const result = { added: 0, stopped: false };
+  try {
+    for (;;) {
+      let answer = await signedFetch(device, "GET", `/api/v1/envelopes?after=${after}&limit=${PAGE}`, null);
+      if (!checked && answer.status === 200 && answer.body && forgotten(cursor, answer.body)) {
+        // Another database, or one that holds less than this cursor passed (restored from a backup):
+        // from the start again. What is already here stays as it is; only what is new is added.
+        answer = await signedFetch(device, "GET", `/api/v1/envelopes?after=0&limit=${PAGE}`, null);
       }
-      s.cursors.put({ owner, after: answer.body.after, database: typeof answer.body.database === "string" ? answer.body.database : null });
-      return fresh;
-    });
-    added += fresh.length;
-    if (onPage && fresh.length) await onPage(fresh.map((i) => entries[i]), fresh.map((i) => pulled[i]));
-    if (!answer.body.more) return { added };
+      checked = true;
+      const page = answer.body;
+      if (answer.status !== 200 || !page || !Array.isArray(page.envelopes)) {
+        await keeping;
+        return { ...result, refused: errorCode(answer) };
+      }
+      await keeping;
+      keeping = keepPage(idb, device, recipientKey, schoolId, profileKey, page).then((kept) => {
+        result.added += kept.records.length + kept.later;
+        result.stopped = result.stopped || kept.later > 0;
+        if (take && kept.records.length) take(kept.records);
+      });
+      after = page.after;
+      if (!page.more) break;
+    }
+  } catch (e) {
+    await keeping;
+    throw e;
   }
+  await keeping;
+  return result;
+}
+
+async function keepPage(idb, device, recipientKey, schoolId, profileKey, page) {
+  const owner = device.keyId;
+  const data = page.envelopes.map((e) => fromBase64(e.data));
+  const entries = page.envelopes.map((e, i) => entryOf(owner, e.seq, data[i]));
+  const opened = await openAll(idb, device, recipientKey, schoolId, entries, data);
+  const key = owner + "/" + crypto.randomUUID(); // the page's, and its batch's (in another store)
+  const batch = await sealBatch(profileKey, key, entries, opened);
+  const fresh = await transaction(idb, ["envelopes", "pages", "contents", "cursors"], "readwrite", async (s) => {
+    // Every count asked at once (the requests are served in order, with no round trip between).
+    const held = await Promise.all(entries.map((entry) => requestValue(s.envelopes.count(entry.id))));
+    // Already here (a page seen twice): kept as it is, with whether it was opened.
+    const fresh = entries.map((_, i) => i).filter((i) => !held[i]);
+    fresh.forEach((i, slot) => s.envelopes.put(Object.assign(entries[i], { page: key, slot }, outcome(opened, i, batch))));
+    if (fresh.length) s.pages.put(fresh.map((i) => data[i]), key);
+    if (batch && fresh.length) s.contents.put(batch.sealed, key);
+    s.cursors.put({ owner, after: page.after, database: typeof page.database === "string" ? page.database : null });
+    return fresh;
+  });
+  const records = fresh.filter((i) => opened.values[i] || opened.failed[i]).map((i) => recordOf(entries[i], opened.values[i]));
+  return { records, later: fresh.length - records.length };
+}
+
+// What an entry keeps of its opening: why it failed, or the batch holding what it said; nothing when
+// it is left for later.
+function outcome(opened, i, batch) {
+  if (opened.failed[i]) return { failed: opened.failed[i] };
+  if (opened.values[i]) return { batch: batch.key };
+  return {};
+}
+
+// What a batch of entries said (`opened.values`, one per entry, null where none), sealed under the
+// profile key as one value: {key, sealed}, or null when none opened.
+async function sealBatch(profileKey, key, entries, opened) {
+  const said = {};
+  entries.forEach((entry, i) => { if (opened.values[i]) said[entry.id] = opened.values[i]; });
+  if (!Object.keys(said).length) return null;
+  return { key, sealed: await sealLocalMany(profileKey, OPENED, key, said) };
 }
 
 // Whether the server has forgotten what this cursor passed (docs/protocol.md, "When the server forgets").
@@ -260,11 +310,14 @@ async function openReseal(idb, device, schoolId, reseal, resealedBy, outerHeader
 
 // Forgets everything pulled for one device (its person is leaving this device: common/leave.js).
 export function forgetOwner(idb, owner) {
-  return transaction(idb, ["envelopes", "sealed", "cursors"], "readwrite", async (s) => {
+  return transaction(idb, ["envelopes", "sealed", "pages", "contents", "cursors"], "readwrite", async (s) => {
     for (const key of await requestValue(s.envelopes.index("owner").getAllKeys(owner))) {
       s.envelopes.delete(key);
       s.sealed.delete(key);
     }
+    const own = IDBKeyRange.bound(owner + "/", owner + "/\uffff"); // a key id is hex: no "/" in it
+    s.pages.delete(own);
+    s.contents.delete(own);
     s.cursors.delete(owner);
   });
 }
@@ -312,37 +365,50 @@ export function writtenAt(recordId) {
   return /^[0-9a-f]{12}$/i.test(hex) ? new Date(parseInt(hex, 16)) : null;
 }
 
-// The vault's kind for what an opened envelope said, kept on this device under the profile key.
-const OPENED = "inbox-record";
+// The vault's kinds for what opened envelopes said, kept on this device under the profile key: a
+// batch of them as one value (by its key), or, from an app before version 3 of this database, each
+// on its own (by its entry's id).
+const OPENED = "inbox-records";
+const OPENED_ONE = "inbox-record";
 
-// Opens every entry pulled for this device and not opened yet (one an earlier sync left, cut short).
-// Resolves as openEntries does.
+// Opens every entry pulled for this device and not opened yet (one left for want of an author's key,
+// or by an app cut short before version 3 of this database). Resolves with {records, stopped}.
 export async function openPulled(idb, device, recipientKey, schoolId, profileKey) {
-  const waiting = (await listInbox(idb, device.keyId)).filter((e) => !e.sealed && !e.failed && !e.broken);
+  const waiting = (await listInbox(idb, device.keyId)).filter((e) => !e.sealed && !e.batch && !e.failed && !e.broken);
   const results = { records: [], stopped: false };
-  for (let i = 0; i < waiting.length && !results.stopped; i += OPEN_AT_ONCE) {
-    const chunk = waiting.slice(i, i + OPEN_AT_ONCE);
-    // The chunk's envelopes in one read: a transaction each would cost a round trip each.
-    const data = await transaction(idb, "sealed", "readonly", (s) => Promise.all(chunk.map((e) => requestValue(s.sealed.get(e.id)))));
-    const opened = await openEntries(idb, device, recipientKey, schoolId, profileKey, chunk, data);
-    results.records.push(...opened.records);
-    results.stopped = opened.stopped;
+  for (let i = 0; i < waiting.length; i += OPEN_AT_ONCE) {
+    const entries = waiting.slice(i, i + OPEN_AT_ONCE);
+    const data = await transaction(idb, ["pages", "sealed"], "readonly", (s) => envelopesOf(s, entries));
+    const opened = await openAll(idb, device, recipientKey, schoolId, entries, data);
+    const batch = await sealBatch(profileKey, device.keyId + "/" + crypto.randomUUID(), entries, opened);
+    await transaction(idb, ["envelopes", "contents"], "readwrite", (s) => {
+      if (batch) s.contents.put(batch.sealed, batch.key);
+      entries.forEach((entry, k) => { if (opened.values[k] || opened.failed[k]) s.envelopes.put(Object.assign(entry, outcome(opened, k, batch))); });
+    });
+    entries.forEach((entry, k) => { if (opened.values[k] || opened.failed[k]) results.records.push(recordOf(entry, opened.values[k])); });
+    results.stopped = results.stopped || opened.stopped;
+    if (opened.stopped) break;
   }
   return results;
 }
 
-// Opens `entries` (their envelopes in `data`, in the same order) in team/opener.js's workers, and
-// keeps what each said, or why it failed, in one transaction. Resolves with {records} (as
-// openedRecords gives them) and {stopped}: true when an author's key was needed and there was no
-// network, leaving that author's entries for the next sync.
-export async function openEntries(idb, device, recipientKey, schoolId, profileKey, entries, data) {
-  const changes = [];
-  const records = [];
+// The envelopes of `entries`, in order, read in one transaction (`s`: its "pages" and "sealed").
+async function envelopesOf(s, entries) {
+  const pages = new Map();
+  for (const entry of entries) {
+    if (entry.page && !pages.has(entry.page)) pages.set(entry.page, requestValue(s.pages.get(entry.page)));
+  }
+  return Promise.all(entries.map(async (entry) => (entry.page ? (await pages.get(entry.page))[entry.slot] : requestValue(s.sealed.get(entry.id)))));
+}
+
+// Opens `entries` (their envelopes in `data`, in the same order) in team/opener.js's workers and
+// reads what each says. Resolves with {values, failed, stopped}: for each entry, what it said (the
+// value kept under the profile key) or null, and why it failed or null; neither for an entry left
+// for later, when its author's key was needed and there was no network (then `stopped` is true).
+export async function openAll(idb, device, recipientKey, schoolId, entries, data) {
+  const values = entries.map(() => null);
+  const failed = entries.map((entry) => entry.broken || null);
   let stopped = false;
-  const failed = (entry, code) => {
-    changes.push([entry.id, { failed: code }]);
-    records.push(recordOf({ ...entry, failed: code }, null));
-  };
   const later = (e) => {
     if (!(e instanceof OfflineError || (e instanceof InboxError && e.transient))) return false;
     stopped = true;
@@ -350,8 +416,8 @@ export async function openEntries(idb, device, recipientKey, schoolId, profileKe
   };
   const openable = [];
   entries.forEach((entry, i) => {
-    if (entry.broken) failed(entry, entry.broken);
-    else if (!sealedHere(entry, recipientKey)) failed(entry, "sealed_elsewhere");
+    if (failed[i]) return;
+    if (!sealedHere(entry, recipientKey)) failed[i] = "sealed_elsewhere";
     else openable.push(i);
   });
   const authors = new Map();
@@ -369,32 +435,22 @@ export async function openEntries(idb, device, recipientKey, schoolId, profileKe
     ready.map((i) => (authorOf(i) ? authorOf(i).publicKeyRaw : null)),
   );
   await Promise.all(ready.map(async (i, k) => {
-    const entry = entries[i];
     try {
       const found = await readOpened(idb, device, recipientKey, schoolId, authorOf(i), results[k]);
       // Kept with it: the content key, so that this device can re-seal it to a reader's new key
       // (team.js), and for a re-seal the original's id and readers.
-      const opened = {
+      values[i] = {
         note: found.note, signer: found.signer, urgent: found.header.urgent, contentKey: toBase64(found.contentKey),
         recordId: found.recordId || null, recipientKeyIds: found.recipientKeyIds || null, reseal: Boolean(found.resealOf),
         number: found.number, numberedBy: found.numberedBy,
       };
-      changes.push([entry.id, { sealed: await sealLocal(profileKey, OPENED, entry.id, opened) }]);
-      records.push(recordOf(entry, opened));
     } catch (e) {
       if (later(e)) return;
       if (!(e instanceof InboxError)) throw e;
-      failed(entry, e.code);
+      failed[i] = e.code;
     }
   }));
-  if (changes.length) {
-    // Every change in one transaction, its requests all in flight at once (they are served in order).
-    await transaction(idb, "envelopes", "readwrite", (s) => Promise.all(changes.map(async ([id, change]) => {
-      const held = await requestValue(s.envelopes.get(id));
-      if (held) s.envelopes.put(Object.assign(held, change));
-    })));
-  }
-  return { records, stopped };
+  return { values, failed, stopped };
 }
 
 function recordOf(entry, opened) {
@@ -412,15 +468,23 @@ function recordOf(entry, opened) {
 
 // The envelope of an entry, exactly as pulled (for a re-seal of it).
 export function envelopeOf(idb, entryId) {
-  return transaction(idb, "sealed", "readonly", (s) => requestValue(s.sealed.get(entryId)));
+  return transaction(idb, ["envelopes", "pages", "sealed"], "readonly", async (s) => {
+    const entry = await requestValue(s.envelopes.get(entryId));
+    return entry ? (await envelopesOf(s, [entry]))[0] : undefined;
+  });
 }
 
 // Every record this device holds for `owner`, as team/cases.js takes them: opened ones with what they
 // said, failed ones with their code; entries not opened yet are left out until they are. Read once,
 // when its person comes in; the page keeps them from then on (team/team.js).
 export async function openedRecords(idb, owner, profileKey) {
-  const entries = (await listInbox(idb, owner)).filter((e) => e.broken || e.failed || e.sealed);
-  return Promise.all(entries.map(async (entry) => (
-    entry.broken || entry.failed ? recordOf(entry, null) : recordOf(entry, await openLocal(profileKey, OPENED, entry.id, entry.sealed))
-  )));
+  const entries = (await listInbox(idb, owner)).filter((e) => e.broken || e.failed || e.sealed || e.batch);
+  const keys = [...new Set(entries.filter((e) => e.batch).map((e) => e.batch))];
+  const sealed = await transaction(idb, "contents", "readonly", (s) => Promise.all(keys.map((key) => requestValue(s.contents.get(key)))));
+  const batches = new Map(await Promise.all(keys.map(async (key, i) => [key, await openLocal(profileKey, OPENED, key, sealed[i])])));
+  return Promise.all(entries.map(async (entry) => {
+    if (entry.broken || entry.failed) return recordOf(entry, null);
+    if (entry.batch) return recordOf(entry, batches.get(entry.batch)[entry.id]);
+    return recordOf(entry, await openLocal(profileKey, OPENED_ONE, entry.id, entry.sealed));
+  }));
 }

@@ -28,7 +28,7 @@ import { buildCases, filterCases } from "./cases.js";
 import { pickedChild } from "../common/child-picker.js";
 import { $, el, saveFile } from "../common/dom.js";
 import { keyId } from "../common/envelope.js";
-import { envelopeOf, markOpened, openEntries, openInboxDb, openPulled, openedRecords, pullInbox, sendReceipts } from "./inbox.js";
+import { envelopeOf, markOpened, openInboxDb, openPulled, openedRecords, pullInbox, sendReceipts } from "./inbox.js";
 import { approvedDevices, routeRecipients } from "../common/keyring.js";
 import { readNote } from "../common/note-reader.js";
 import { syncReminders } from "./reminders.js";
@@ -700,19 +700,9 @@ async function syncRecords() {
   const { device, enrolment, key: profileKey } = team.ctx;
   const fresh = [];
   let stopped = false;
-  let opening = Promise.resolve();
-  const openPage = (entries, data) => {
-    const previous = opening;
-    opening = previous.then(() => openEntries(idb, device, key, enrolment.school.id, profileKey, entries, data)).then((opened) => {
-      fresh.push(...opened.records);
-      stopped = stopped || opened.stopped;
-    });
-    return previous;
-  };
   try {
-    await pullInbox(idb, device, openPage);
+    stopped = (await pullInbox(idb, device, key, enrolment.school.id, profileKey, (records) => fresh.push(...records))).stopped;
   } finally {
-    await opening;
     team.records = team.records.concat(fresh); // decrypted once, here, and kept
   }
   // What an earlier page left for want of an author's key, once the network is back.

@@ -229,8 +229,9 @@ def test_the_page_reads_records_as_the_vectors_say(page, case):
 
 
 def test_an_inbox_from_before_the_split_keeps_every_envelope(page):
-    """Version 1 of the inbox database kept each envelope inside its entry; version 2 moves it to a
-    store of its own (pwa/team/inbox.js). An upgraded database holds the same bytes under the same ids."""
+    """Version 1 of the inbox database kept each envelope inside its entry; version 2 moved it to a
+    store of its own, and version 3 adds a page's envelopes and a batch's contents as one value each
+    (pwa/team/inbox.js). An upgraded database holds the same bytes under the same ids."""
     result = page.evaluate("""async () => {
         await new Promise((ok) => { const r = indexedDB.deleteDatabase('lantern-inbox'); r.onsuccess = ok; r.onerror = ok; });
         await new Promise((ok, fail) => {
@@ -247,18 +248,67 @@ def test_an_inbox_from_before_the_split_keeps_every_envelope(page):
             r.onsuccess = () => { r.result.close(); ok(); };
             r.onerror = () => fail(r.error);
         });
-        const { openInboxDb } = await import('/team/inbox.js');
+        const { envelopeOf, openInboxDb } = await import('/team/inbox.js');
         const db = await openInboxDb();
         const read = (store, op) => new Promise((ok) => { const q = db.transaction(store).objectStore(store)[op](); q.onsuccess = () => ok(q.result); });
         const entries = await read('envelopes', 'getAll');
         const bytes = await read('sealed', 'getAll');
         const keys = await read('sealed', 'getAllKeys');
+        const again = Array.from(await envelopeOf(db, 'k/r2'));
+        const stores = Array.from(db.objectStoreNames).sort();
         db.close();
         // The harness page is shared: leave no inbox behind for the tests after this one.
         await new Promise((ok) => { const r = indexedDB.deleteDatabase('lantern-inbox'); r.onsuccess = ok; r.onerror = ok; });
-        return { version: db.version, entries: entries.map((e) => [e.id, 'envelope' in e, e.opened]),
+        return { version: db.version, stores, again, entries: entries.map((e) => [e.id, 'envelope' in e, e.opened]),
                  sealed: keys.map((k, i) => [k, Array.from(bytes[i])]) };
     }""")
-    assert result["version"] == 2
+    assert result["version"] == 3
+    assert result["stores"] == ["authors", "contents", "cursors", "envelopes", "pages", "sealed"]
     assert result["entries"] == [["k/r1", False, True], ["k/r2", False, False]]
     assert result["sealed"] == [["k/r1", [76, 78, 84, 78, 1]], ["k/r2", [76, 78, 84, 78, 2]]]
+    assert result["again"] == [76, 78, 84, 78, 2]
+
+
+def test_records_kept_one_by_one_and_by_the_batch_both_read_and_leaving_forgets_both(page):
+    """A version 2 app kept what each record said on its own entry; version 3 keeps a batch's as one
+    value padded to 4 KiB multiples. openedRecords reads both under the profile key, envelopeOf finds
+    an envelope in its page, and forgetOwner takes one person's pages and contents and no one else's."""
+    result = page.evaluate("""async () => {
+        await new Promise((ok) => { const r = indexedDB.deleteDatabase('lantern-inbox'); r.onsuccess = ok; r.onerror = ok; });
+        const { envelopeOf, forgetOwner, openInboxDb, openedRecords } = await import('/team/inbox.js');
+        const { sealLocal, sealLocalMany } = await import('/common/vault.js');
+        const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+        const said = (words) => ({ note: { type: 'concern', words }, signer: { name: 'A' }, urgent: false });
+        const db = await openInboxDb();
+        const put = (stores, fill) => new Promise((ok, fail) => {
+            const tx = db.transaction(stores, 'readwrite'); fill(tx); tx.oncomplete = ok; tx.onerror = () => fail(tx.error);
+        });
+        const big = 'x'.repeat(5000); // a batch past one 4 KiB step
+        const batch = await sealLocalMany(key, 'inbox-records', 'k/b1', { 'k/r2': said('second'), 'k/r3': said(big) });
+        const one = await sealLocal(key, 'inbox-record', 'k/r1', said('first'));
+        await put(['envelopes', 'sealed', 'pages', 'contents'], (tx) => {
+            const e = tx.objectStore('envelopes');
+            e.put({ id: 'k/r1', owner: 'k', seq: 1, recordId: 'r1', recipientKeyIds: [], opened: true, sealed: one });
+            tx.objectStore('sealed').put(new Uint8Array([1]), 'k/r1');
+            e.put({ id: 'k/r2', owner: 'k', seq: 2, recordId: 'r2', recipientKeyIds: [], page: 'k/b1', slot: 0, batch: 'k/b1' });
+            e.put({ id: 'k/r3', owner: 'k', seq: 3, recordId: 'r3', recipientKeyIds: [], page: 'k/b1', slot: 1, batch: 'k/b1' });
+            e.put({ id: 'm/r9', owner: 'm', seq: 1, recordId: 'r9', recipientKeyIds: [], page: 'm/b9', slot: 0 });
+            tx.objectStore('pages').put([new Uint8Array([2]), new Uint8Array([3])], 'k/b1');
+            tx.objectStore('pages').put([new Uint8Array([9])], 'm/b9');
+            tx.objectStore('contents').put(batch, 'k/b1');
+        });
+        const records = (await openedRecords(db, 'k', key)).map((r) => [r.recordId, r.note.words.slice(0, 6)]);
+        const envelopes = [Array.from(await envelopeOf(db, 'k/r1')), Array.from(await envelopeOf(db, 'k/r3'))];
+        await forgetOwner(db, 'k');
+        const left = {};
+        for (const store of ['envelopes', 'sealed', 'pages', 'contents']) {
+            left[store] = await new Promise((ok) => { const q = db.transaction(store).objectStore(store).getAllKeys(); q.onsuccess = () => ok(q.result); });
+        }
+        db.close();
+        await new Promise((ok) => { const r = indexedDB.deleteDatabase('lantern-inbox'); r.onsuccess = ok; r.onerror = ok; });
+        return { records, envelopes, left, batchBytes: batch.data.length };
+    }""")
+    assert sorted(result["records"]) == [["r1", "first"], ["r2", "second"], ["r3", "xxxxxx"]]
+    assert result["envelopes"] == [[1], [3]]
+    assert result["batchBytes"] % 4096 == 16 and result["batchBytes"] > 8192  # whole steps, plus the GCM tag
+    assert result["left"] == {"envelopes": ["m/r9"], "sealed": [], "pages": ["m/b9"], "contents": []}
