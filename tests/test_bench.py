@@ -24,6 +24,12 @@ def test_the_triage_bench_runs_and_checks_what_it_measures():
     assert "search, typed to redrawn: n=3" in out and "an action, Save to shown" in out
 
 
+def test_the_webcrypto_bench_runs_and_checks_what_it_measures():
+    out = run("webcrypto.py", "--count", "200")
+    assert "200 of each in 2 workers" in out and "ECDSA P-256 verify" in out
+    assert "one of each, the sum" in out and "for 30,000 envelopes" in out
+
+
 def test_the_app_bench_runs_and_checks_what_it_measures():
     out = run("app.py", "--starts", "2", "--seals", "3", "--cli", "2")
     assert "first load, empty cache, until the app works offline:" in out
