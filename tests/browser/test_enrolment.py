@@ -243,3 +243,25 @@ def test_a_mistyped_code_is_caught_on_the_device_before_anything_is_sent(browser
     page.get_by_role("button", name="Set up this device").click()
     page.wait_for_function("document.body.dataset.ready === 'set-pin'")
     context.close()
+
+
+def test_the_demo_offer_appearing_late_moves_no_button(browser, server):
+    """The demo offer shows once the server has answered, after the screen is up (on a first visit, while
+    the service worker installs, that can be seconds): a button someone is already reaching for must not
+    move under their finger (WebKit's clicks, like a person's, once landed on what slid into its place)."""
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    held = []
+    page.route("**/api/v1/demo", lambda route: held.append(route))  # answered below, once the buttons have been measured
+    page.goto(server.url + "/")
+    page.wait_for_function("document.body.dataset.ready === 'not-enrolled'")
+    while not held:
+        page.wait_for_timeout(20)
+    where = "(buttons) => buttons.filter((b) => b.offsetParent).map((b) => [b.id, b.getBoundingClientRect().top])"
+    before = page.eval_on_selector_all("#enrol button", where)
+    assert [b for b, _ in before] == ["enrol-submit", "setup-open"]
+    held[0].continue_()
+    page.wait_for_selector("#demo-join", state="visible")
+    after = page.eval_on_selector_all("#enrol button", where)
+    assert after[:len(before)] == before and after[-1][0] == "demo-join"
+    context.close()
