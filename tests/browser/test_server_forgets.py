@@ -55,6 +55,9 @@ def test_a_restored_server_gets_the_lost_note_again_and_the_dsl_sees_it_once(bro
         dsl.wait_for_function("document.body.dataset.inbox === '2'")
         (record_id,) = server.query("SELECT record_id FROM envelopes ORDER BY seq DESC LIMIT 1")
 
+        # The staff app is kept off the network until the DSL's app has synced: its own timers would
+        # otherwise send the lost note again first, and the DSL's cursor would go past it, not back.
+        staff_context.set_offline(True)
         port = int(server.url.rsplit(":", 1)[1])
         stop_server(server)
         restore(backup, server.database)
@@ -67,6 +70,7 @@ def test_a_restored_server_gets_the_lost_note_again_and_the_dsl_sees_it_once(bro
         assert dsl.evaluate("document.body.dataset.inbox") == "2"  # what it had opened stays
 
         # The staff app's next sync asks what became of its notes, and sends the lost one again.
+        staff_context.set_offline(False)
         assert synced_until(staff, lambda: server.query("SELECT COUNT(*) FROM envelopes WHERE record_id = ?", *record_id) == [(1,)])
         wait_count(staff, "outbox-count", 0)
 
