@@ -190,17 +190,24 @@ def spend_nonce(s, device: Device) -> None:
     s.execute("INSERT INTO nonces (device_key_id, nonce, expires_at) VALUES (?, ?, ?)", [device.key_id, nonce, expires_at])
 
 
-def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, str], body: bytes,
-                 *, spend: bool = True) -> Device:
-    """Checks a signed request (docs/protocol.md, "Authenticated requests"), in the spec's order. With
-    `spend` false the nonce is only checked unspent here, and the Device carries it for the caller's
-    own write transaction to spend (spend_nonce), so that a refused write spends nothing."""
+def signature_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The request's headers by lower-case name, once the four a signature needs are there and well
+    formed: the first of the checks, needing neither the database nor a key."""
     h = {k.lower(): v for k, v in headers.items()}
     if not all(name.lower() in h for name in HEADER_FORMATS):
         raise Refused("unauthenticated", "this request needs a device signature")
     for name, (pattern, words) in HEADER_FORMATS.items():
         if not pattern.fullmatch(h[name.lower()]):
             raise Refused("unauthenticated", f"{name} must be {words}")
+    return h
+
+
+def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, str], body: bytes,
+                 *, spend: bool = True) -> Device:
+    """Checks a signed request (docs/protocol.md, "Authenticated requests"), in the spec's order. With
+    `spend` false the nonce is only checked unspent here, and the Device carries it for the caller's
+    own write transaction to spend (spend_nonce), so that a refused write spends nothing."""
+    h = signature_headers(headers)
     key_id, date, nonce = h[requests.DEVICE.lower()], h[requests.DATE.lower()], h[requests.NONCE.lower()]
     signature = base64.b64decode(h[requests.SIGNATURE.lower()])
     date_value = int(date)

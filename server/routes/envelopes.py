@@ -9,7 +9,7 @@ from litestar.params import JSONBody, Parameter
 
 from server import envelopes
 from server.routes.errors import error_responses
-from server.routes import SIGNED, DbDep, DeviceDep, device_with_nonce_unspent
+from server.routes import SIGNED, DbDep, DeviceDep, SignedRequest, signed_request, signing_device
 from sync.wire import (
     MAX_PAGE, PulledEnvelope, PullResponse, PushRequest, PushResponse, PushResult, Receipted,
     ReceiptsRequest, RecordsRequest, RecordStatus, StatusResponse,
@@ -20,15 +20,17 @@ from sync.wire import (
     "/api/v1/envelopes",
     sync_to_thread=True,
     status_code=200,
-    # Its nonce is spent in the transaction that stores the envelopes: one commit a push, not two.
-    dependencies={"device": Provide(device_with_nonce_unspent)},
+    dependencies={"signed": Provide(signed_request)},
     tags=["envelopes"],
     security=SIGNED,
     responses=error_responses(400, 401, 403, 409, 413, 429),
 )
-def push(db: DbDep, device: DeviceDep, state: State, data: JSONBody[PushRequest]) -> PushResponse:
+def push(db: DbDep, signed: SignedRequest, state: State, data: JSONBody[PushRequest]) -> PushResponse:
     """Stores a batch of this device's envelopes, all or none. An answer means every one is on disk;
     an urgent one's alert is on its way to the team before the answer is."""
+    # Checked here, in the handler's thread: one hand-off a push. Its nonce is spent in the transaction
+    # that stores the envelopes, so a push is one commit, not two, and a refused one spends nothing.
+    device = signing_device(state, signed, spend=False)
     stored = envelopes.push(db, device, data.envelopes, sender=state.alert_sender)
     return PushResponse(
         results=[
