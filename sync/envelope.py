@@ -227,9 +227,15 @@ def verify(data: bytes, author: ec.EllipticCurvePublicKey) -> Header:
     header = parse(data)
     if header.author_key_id != key_id(author):
         raise EnvelopeError("unknown_author")
+    check_signature(data, author)
+    return header
+
+
+def check_signature(data: bytes, author: ec.EllipticCurvePublicKey) -> None:
+    """Check 6 alone, for a reader that has parsed the envelope and matched its author itself (the
+    server, checking a batch of one device's envelopes: parsing twice was a tenth of a push)."""
     if not signing.verify(author, SIGNATURE_LABEL, data[:-SIGNATURE_LEN], data[-SIGNATURE_LEN:]):
         raise EnvelopeError("bad_signature")
-    return header
 
 
 def open(  # noqa: A001 - the spec's name; shadowing the builtin inside this module is harmless
