@@ -7,7 +7,7 @@ import dataclasses
 import functools
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.clock import iso, now
 from server.db import Db
@@ -27,6 +27,7 @@ class Device:
     school_id: uuid.UUID
     person_id: uuid.UUID
     role: str
+    public_key: bytes = field(repr=False)  # as enrolled: what its envelopes are checked against
     # A request whose nonce is to be spent in the same transaction as what it authorises (a push:
     # one commit, not two): (nonce, expires_at), for spend_nonce. None once spent.
     unspent_nonce: tuple[str, int] | None = None
@@ -218,12 +219,15 @@ def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, st
     key_id, date, nonce = h[requests.DEVICE.lower()], h[requests.DATE.lower()], h[requests.NONCE.lower()]
     signature = base64.b64decode(h[requests.SIGNATURE.lower()])
     date_value = int(date)
+    # One read for the device and whether the nonce was spent: each read waits for the connection
+    # while a write commits (server/db.py), and a push is checked while others commit.
     with db.read() as s:
         row = s.execute(
             """SELECT d.public_key, d.school_id, d.person_id, d.revoked_at, p.role
                FROM devices d JOIN people p ON p.id = d.person_id WHERE d.key_id = ?""",
             [key_id],
         ).fetchone()
+        seen = not spend and s.execute("SELECT 1 FROM nonces WHERE device_key_id = ? AND nonce = ?", [key_id, nonce]).fetchone()
     if row is None:
         raise Refused("unknown_device", "this device is not enrolled")
     public_key, school_id, person_id, revoked_at, role = row
@@ -235,11 +239,10 @@ def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, st
     if not signing.verify(loaded_key(public_key), requests.REQUEST_LABEL, message, signature):
         raise Refused("bad_request_signature", "the signature does not match the request")
     device = Device(key_id=key_id, school_id=uuid.UUID(school_id), person_id=uuid.UUID(person_id), role=role,
-                    unspent_nonce=(nonce, date_value + 2 * requests.MAX_SKEW_SECONDS))
+                    public_key=public_key, unspent_nonce=(nonce, date_value + 2 * requests.MAX_SKEW_SECONDS))
     if not spend:
-        with db.read() as s:
-            if s.execute("SELECT 1 FROM nonces WHERE device_key_id = ? AND nonce = ?", [key_id, nonce]).fetchone():
-                raise Refused("replayed_request", "this request has been seen before")
+        if seen:  # said only to a request correctly signed, as a spent nonce is below
+            raise Refused("replayed_request", "this request has been seen before")
         return device
     # Only a correctly signed request spends its nonce, so nobody can burn a device's nonces. A nonce
     # may use the disk's reserve: without it not even an urgent note could be sent; nonces expire.

@@ -33,7 +33,7 @@ def push(db: Db, device: Device, batch: list[bytes], *, sender: alerts.Sender | 
     envelope gets its alert in the same transaction, and its pushes go to `sender` the moment the
     commit returns (without a sender, the scheduler sends them when their lease runs out).
     """
-    checked = check_batch(db, device, batch)
+    checked = check_batch(device, batch)
     now = clock()
     # A batch with an urgent note in it may use the disk's reserve (server/db.py), whole.
     with db.write(urgent=any(header.urgent for _, header in checked)) as s:
@@ -47,18 +47,12 @@ def push(db: Db, device: Device, batch: list[bytes], *, sender: alerts.Sender | 
     return stored
 
 
-def check_batch(db: Db, device: Device, batch: list[bytes]) -> list[tuple[bytes, envelope.Header]]:
+def check_batch(device: Device, batch: list[bytes]) -> list[tuple[bytes, envelope.Header]]:
     """Each envelope of a batch with its header, once every one is well formed, signed by this device
     and for its school (docs/envelope.md, checks 1 to 6); the first that is not is refused, with its
     index. Notes and the roster are both checked this way before anything is stored."""
-    author = _public_key(db, device)
+    author = devices.loaded_key(device.public_key)
     return [(data, _check(i, data, device, author)) for i, data in enumerate(batch)]
-
-
-def _public_key(db: Db, device: Device):
-    with db.read() as s:
-        raw = s.execute("SELECT public_key FROM devices WHERE key_id = ?", [device.key_id]).fetchone()[0]
-    return devices.loaded_key(raw)
 
 
 def _check(index: int, data: bytes, device: Device, author) -> envelope.Header:

@@ -73,7 +73,7 @@ def publish(db: Db, device: Device, version: int, batch: list[bytes]) -> int:
     refused; the same version adds envelopes (for devices enrolled since). Returns how many of the
     school's roster keys hold this version now."""
     _may_publish(device)
-    checked = check_batch(db, device, batch)
+    checked = check_batch(device, batch)
     school = str(device.school_id)
     with db.write() as s:
         current = s.execute("SELECT version FROM rosters WHERE school_id = ?", [school]).fetchone()

@@ -64,7 +64,7 @@ class School:
             self.db, code.token_text(), public_bytes(key.public_key()), requests.enrol_proof(key, code.token()), role,
             codes.approval(code.secret, public_bytes(key.public_key())),
         )
-        return Device(key_id=key_id, school_id=self.id, person_id=person_id, role=role), key
+        return Device(key_id=key_id, school_id=self.id, person_id=person_id, role=role, public_key=public_bytes(key.public_key())), key
 
     def seal(self, *roles: str, urgent: bool = True, content: bytes = SECRET) -> bytes:
         return envelope.seal(
