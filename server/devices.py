@@ -210,12 +210,22 @@ def signature_headers(headers: dict[str, str]) -> dict[str, str]:
     return h
 
 
-def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, str], body: bytes,
-                 *, spend: bool = True) -> Device:
-    """Checks a signed request (docs/protocol.md, "Authenticated requests"), in the spec's order. With
-    `spend` false the nonce is only checked unspent here, and the Device carries it for the caller's
-    own write transaction to spend (spend_nonce), so that a refused write spends nothing."""
-    h = signature_headers(headers)
+@dataclass(frozen=True)
+class SignedRequest:
+    """What a device signed (docs/protocol.md, "Authenticated requests"), with the signature's headers
+    by lower-case name, as signature_headers gives them: checked present and well formed, nothing more."""
+
+    method: str
+    path_and_query: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def authenticate(db: Db, signed: SignedRequest, *, spend: bool = True) -> Device:
+    """Checks a signed request, in the spec's order, from where signature_headers stopped. With `spend`
+    false the nonce is only checked unspent here, and the Device carries it for the caller's own write
+    transaction to spend (spend_nonce), so that a refused write spends nothing."""
+    h = signed.headers
     key_id, date, nonce = h[requests.DEVICE.lower()], h[requests.DATE.lower()], h[requests.NONCE.lower()]
     signature = base64.b64decode(h[requests.SIGNATURE.lower()])
     date_value = int(date)
@@ -235,7 +245,7 @@ def authenticate(db: Db, method: str, path_and_query: str, headers: dict[str, st
         raise Refused("device_revoked", "this device has been revoked")
     if abs(date_value - now()) > requests.MAX_SKEW_SECONDS:
         raise Refused("stale_request", "the request's date is too far from the server's")
-    message = requests.request_message(method, path_and_query, date, nonce, body)
+    message = requests.request_message(signed.method, signed.path_and_query, date, nonce, signed.body)
     if not signing.verify(loaded_key(public_key), requests.REQUEST_LABEL, message, signature):
         raise Refused("bad_request_signature", "the signature does not match the request")
     device = Device(key_id=key_id, school_id=uuid.UUID(school_id), person_id=uuid.UUID(person_id), role=role,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 
 import anyio.to_thread
@@ -11,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.datastructures import State
 
 from server.db import Db
-from server.devices import Device, authenticate, signature_headers
+from server.devices import Device, SignedRequest, authenticate, signature_headers
 from server.errors import Refused
 
 # Routes that need the device signature headers say so in the OpenAPI schema (see server.app).
@@ -22,30 +21,20 @@ DbDep = NamedDependency[Db]
 DeviceDep = NamedDependency[Device]
 
 
-@dataclass(frozen=True)
-class SignedRequest:
-    """What a device signed (docs/protocol.md, "Authenticated requests"), not yet checked."""
-
-    method: str
-    path_and_query: str
-    headers: dict[str, str]
-    body: bytes
-
-
 async def signed_request(request: Request) -> SignedRequest:
     """The request as signed, once it carries the signature's headers: a request without them is
     refused as unauthenticated before its body is read, on every route."""
-    signature_headers(request.headers)
+    headers = signature_headers(request.headers)
     body = await request.body()
     path = request.scope.get("raw_path") or request.url.path.encode()
     query = request.scope.get("query_string") or b""
     path_and_query = path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
-    return SignedRequest(request.method, path_and_query, dict(request.headers), body)
+    return SignedRequest(request.method, path_and_query, headers, body)
 
 
 def signing_device(state: State, signed: SignedRequest, *, spend: bool) -> Device:
     """Checks the request's device signature and its rate limit, in the calling thread."""
-    device = authenticate(state.db, signed.method, signed.path_and_query, signed.headers, signed.body, spend=spend)
+    device = authenticate(state.db, signed, spend=spend)
     if not state.device_limiter.allow(device.key_id):
         raise Refused("rate_limited", "too many requests from this device")
     return device
