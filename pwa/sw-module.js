@@ -15,7 +15,7 @@
 // equal VERSION in sw.js (tests/test_docs.py checks, and gives the value), in a block comment: the
 // server empties whole-line // comments before it sends a script (server/static.py), which would
 // leave this file the same from one version to the next.
-/* Shell version: f8a93ac11c56 */
+/* Shell version: 2e74bae3a1f2 */
 
 import "./sw.js";
 import { loadClock } from "./common/clock.js";

@@ -28,7 +28,7 @@
 // fetching its modules would answer the rest from the new shell. If the versions do not fit, that
 // page fails to start until it is reloaded; the notes in IndexedDB are untouched either way.
 
-const VERSION = "f8a93ac11c56";
+const VERSION = "2e74bae3a1f2";
 const CACHE = "lantern-shell-v" + VERSION;
 // "/" is index.html, cached under the URL the page is opened at, so that a first visit fetches it
 // once. The home screen's own icons (icon-512, maskable-*, apple-touch-icon) are not here: the

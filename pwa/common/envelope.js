@@ -79,8 +79,9 @@ export function bucket(n) {
   return size;
 }
 
-export function pad(content) {
-  const padded = new Uint8Array(bucket(content.length));
+// `size` is the bucket's unless a caller pads to a size of its own (common/vault.js, for many records).
+export function pad(content, size = bucket(content.length)) {
+  const padded = new Uint8Array(size);
   padded.set(u32(content.length), 0);
   padded.set(content, 4);
   return padded;

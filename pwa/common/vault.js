@@ -10,7 +10,7 @@
 // the wrong thing. Padding is the envelope's (docs/envelope.md), so a draft's size says little about
 // how much has been typed.
 
-import { ascii, concat, fromBase64, toBase64, u32 } from "./bytes.js";
+import { ascii, concat, fromBase64, toBase64 } from "./bytes.js";
 import { pad, unpad } from "./envelope.js";
 
 const LABEL = "lantern-local-v1";
@@ -30,10 +30,7 @@ const MANY_STEP = 4096;
 
 export function sealLocalMany(key, kind, id, value) {
   const content = new TextEncoder().encode(JSON.stringify(value));
-  const padded = new Uint8Array(Math.ceil((4 + content.length) / MANY_STEP) * MANY_STEP);
-  padded.set(u32(content.length), 0);
-  padded.set(content, 4);
-  return sealPadded(key, kind, id, padded);
+  return sealPadded(key, kind, id, pad(content, Math.ceil((4 + content.length) / MANY_STEP) * MANY_STEP));
 }
 
 async function sealPadded(key, kind, id, plain) {

@@ -124,6 +124,7 @@ export async function pullInbox(idb, device, recipientKey, schoolId, profileKey,
   const cursor = await transaction(idb, "cursors", "readonly", (s) => requestValue(s.cursors.get(owner)));
   let after = cursor ? cursor.after : 0;
   let checked = false;
+  let again = false; // pulling from the start again, over what is here already
   let keeping = Promise.resolve();
   const result = { added: 0, stopped: false };
   try {
@@ -133,6 +134,7 @@ export async function pullInbox(idb, device, recipientKey, schoolId, profileKey,
         // Another database, or one that holds less than this cursor passed (restored from a backup):
         // from the start again. What is already here stays as it is; only what is new is added.
         answer = await signedFetch(device, "GET", `/api/v1/envelopes?after=0&limit=${PAGE}`, null);
+        again = true;
       }
       checked = true;
       const page = answer.body;
@@ -141,7 +143,7 @@ export async function pullInbox(idb, device, recipientKey, schoolId, profileKey,
         return { ...result, refused: errorCode(answer) };
       }
       await keeping;
-      keeping = keepPage(idb, device, recipientKey, schoolId, profileKey, page).then((kept) => {
+      keeping = keepPage(idb, device, recipientKey, schoolId, profileKey, page, again).then((kept) => {
         result.added += kept.records.length + kept.later;
         result.stopped = result.stopped || kept.later > 0;
         if (take && kept.records.length) take(kept.records);
@@ -157,18 +159,27 @@ export async function pullInbox(idb, device, recipientKey, schoolId, profileKey,
   return result;
 }
 
-async function keepPage(idb, device, recipientKey, schoolId, profileKey, page) {
+// The indexes of `entries` not held here yet, asked in `s`: every count at once (the requests are
+// served in order, with no round trip between). One held (a page seen twice, as after a server that
+// forgot: pullInbox) is kept as it is, with whether it was opened.
+async function notHeld(s, entries) {
+  const held = await Promise.all(entries.map((entry) => requestValue(s.envelopes.count(entry.id))));
+  return entries.map((_, i) => i).filter((i) => !held[i]);
+}
+
+async function keepPage(idb, device, recipientKey, schoolId, profileKey, page, again) {
   const owner = device.keyId;
-  const data = page.envelopes.map((e) => fromBase64(e.data));
-  const entries = page.envelopes.map((e, i) => entryOf(owner, e.seq, data[i]));
+  const pulled = page.envelopes.map((e) => fromBase64(e.data));
+  const all = page.envelopes.map((e, i) => entryOf(owner, e.seq, pulled[i]));
+  // Pulled again from the start, its page holds what is here already: that is not opened again.
+  const news = again ? await transaction(idb, "envelopes", "readonly", (s) => notHeld(s, all)) : all.map((_, i) => i);
+  const entries = news.map((i) => all[i]), data = news.map((i) => pulled[i]);
   const opened = await openAll(idb, device, recipientKey, schoolId, entries, data);
   const key = owner + "/" + crypto.randomUUID(); // the page's, and its batch's (in another store)
   const batch = await sealBatch(profileKey, key, entries, opened);
   const fresh = await transaction(idb, ["envelopes", "pages", "contents", "cursors"], "readwrite", async (s) => {
-    // Every count asked at once (the requests are served in order, with no round trip between).
-    const held = await Promise.all(entries.map((entry) => requestValue(s.envelopes.count(entry.id))));
-    // Already here (a page seen twice): kept as it is, with whether it was opened.
-    const fresh = entries.map((_, i) => i).filter((i) => !held[i]);
+    // Asked here in any case, in the transaction that keeps them, so that none is kept twice.
+    const fresh = await notHeld(s, entries);
     fresh.forEach((i, slot) => s.envelopes.put(Object.assign(entries[i], { page: key, slot }, outcome(opened, i, batch))));
     if (fresh.length) s.pages.put(fresh.map((i) => data[i]), key);
     if (batch && fresh.length) s.contents.put(batch.sealed, key);
