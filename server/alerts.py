@@ -21,6 +21,7 @@ import msgspec
 from server import escalation
 from server.db import Db
 from server.schools import TEAM_ROLES
+from server.sql import dicts
 from server.webpush import Outcome
 from sync import wire
 from sync.ids import uuid7
@@ -156,11 +157,11 @@ def _targets(s, alert_id: str, step: int) -> list[tuple]:
 def _queue(s, alert_id: str, record_id: str, step: int, targets: list[tuple], now: float) -> tuple[Delivery, ...]:
     deliveries = []
     for device_key_id, endpoint, p256dh, auth in targets:
-        delivery_id = s.execute(
+        (delivery_id,) = s.execute(
             """INSERT INTO alert_deliveries (alert_id, step, device_key_id, state, attempts, next_attempt_at,
-                   last_status, updated_at) VALUES (?, ?, ?, 'queued', 0, ?, NULL, ?)""",
+                   last_status, updated_at) VALUES (?, ?, ?, 'queued', 0, ?, NULL, ?) RETURNING id""",
             [alert_id, step, device_key_id, now + LEASE_SECONDS, now],
-        ).lastrowid
+        ).fetchone()
         _event(s, alert_id, now, "queued", step=step, device=device_key_id)
         deliveries.append(Delivery(delivery_id, alert_id, record_id, step, device_key_id, 1, endpoint, p256dh, auth))
     return tuple(deliveries)
@@ -388,16 +389,18 @@ def resume(db: Db, now: float) -> int:
 def recent(db: Db, school_id: uuid.UUID, limit: int = 20) -> list[dict]:
     """The school's latest alerts, newest first, each with its events in order."""
     with db.read() as s:
-        alerts = [dict(r) for r in s.query(
+        alerts = dicts(
+            s,
             """SELECT id, record_id, created_at, step, next_due, acknowledged_at, acknowledged_by, widen
                FROM alerts WHERE school_id = ? ORDER BY created_at DESC LIMIT ?""",
             [str(school_id), limit],
-        )]
+        )
         for alert in alerts:
-            alert["events"] = list(s.query(
+            alert["events"] = dicts(
+                s,
                 "SELECT at, kind, step, device_key_id, status, detail FROM alert_events WHERE alert_id = ? ORDER BY id",
                 [alert["id"]],
-            ))
+            )
     return alerts
 
 

@@ -48,7 +48,7 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        db = open_database(settings.database_path, settings.max_database_pages)
+        db = open_database(settings.database_target, settings.max_database_pages)
         app.state.db = db
         app.state.database_id = continuity.database_id(db)
         continuity.raise_seq_floor(db, clock.now())

@@ -118,15 +118,19 @@ def serve(args: argparse.Namespace) -> None:
 
     from server.app import create_app
 
-    from server.db import DatabaseProblem, check_database
+    from server.db import DatabaseProblem, check_database, check_folder
     from server.webpush import check_subject
 
     from server.backup import ServerRunning, hold_lock
 
-    settings = Settings(data_dir=Path(args.data_dir), demo=args.demo)
+    settings = Settings(data_dir=Path(args.data_dir), database=args.database, demo=args.demo)
     try:
         check_subject(settings.vapid_subject)
-        check_database(settings.database_path)
+        check_folder(settings.data_dir)  # it holds the push key and the lock, whichever database
+        check_database(settings.database_target)
+        if settings.database and settings.max_database_mb:
+            raise Usage("LANTERN_MAX_DATABASE_MB limits the embedded SQLite database only: on PostgreSQL, watch "
+                        "its disk instead (docs/hosting.md)")
         lock = hold_lock(settings.data_dir)  # noqa: F841 (held until the process ends)
     except (ValueError, DatabaseProblem) as exc:
         raise Usage(str(exc)) from None
@@ -176,7 +180,7 @@ def backup(args: argparse.Namespace) -> None:
     from server.backup import back_up
     from server.db import DatabaseProblem
 
-    path = Settings(data_dir=Path(args.data_dir)).database_path
+    path = sqlite_file(args, "backup")
     if not path.exists():
         raise Usage(f"no Lantern database in {args.data_dir} (use --data-dir)")
     try:
@@ -188,11 +192,19 @@ def backup(args: argparse.Namespace) -> None:
           "(it never changes): without it, every team device must turn urgent alerts on again.")
 
 
+def sqlite_file(args: argparse.Namespace, command: str) -> Path:
+    settings = Settings(data_dir=Path(args.data_dir), database=args.database)
+    if settings.database:
+        raise Usage(f"`lantern admin {command}` is for the embedded SQLite database, and this server's is PostgreSQL: "
+                    "use PostgreSQL's own base backups and WAL archive (docs/hosting.md, \"Backups\")")
+    return settings.database_path
+
+
 def restore(args: argparse.Namespace) -> None:
     from server.backup import ServerRunning, restore as put_back
     from server.db import DatabaseProblem
 
-    path = Settings(data_dir=Path(args.data_dir)).database_path
+    path = sqlite_file(args, "restore")
     try:
         copied, aside = put_back(Path(args.backup), path)
     except DatabaseProblem as exc:
@@ -275,14 +287,14 @@ def keys_recipient(args: argparse.Namespace) -> None:
 def open_db(args: argparse.Namespace):
     from server.db import DatabaseProblem, check_database, open_database
 
-    path = Settings(data_dir=Path(args.data_dir)).database_path
-    if not path.exists():
-        raise Usage(f"no Lantern database in {args.data_dir} (use --data-dir)")
+    target = Settings(data_dir=Path(args.data_dir), database=args.database).database_target
+    if isinstance(target, Path) and not target.exists():
+        raise Usage(f"no Lantern database in {args.data_dir} (use --data-dir, or --database for PostgreSQL)")
     try:
-        check_database(path)
+        check_database(target)
+        return open_database(target)
     except DatabaseProblem as exc:
         raise Usage(str(exc)) from None
-    return open_database(path)
 
 
 def admin(action: Callable) -> Callable[[argparse.Namespace], None]:
@@ -462,6 +474,10 @@ def alerts_list(db, args) -> None:
             print(f"  {iso(e['at'])}  {e['kind']:<15}{step}{device}{status}{detail}")
 
 
+DATABASE_HELP = ("a PostgreSQL database instead of the data folder's SQLite file: postgresql://user:password@host/dbname "
+                 "(default $LANTERN_DATABASE; docs/hosting.md)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from server.escalation import DEFAULT as DEFAULT_POLICY
 
@@ -472,6 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     s.add_argument("--data-dir", default=str(Settings().data_dir), help="folder for the database (default ./lantern-data)")
+    s.add_argument("--database", default=Settings().database, help=DATABASE_HELP)
     s.add_argument("--demo", action="store_true", help="create a demo school with DEMO-ONLY keys")
     s.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM, the chain after it)")
     s.add_argument("--tls-key", help="the certificate's private key (PEM, not encrypted)")
@@ -503,12 +520,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     adm = commands.add_parser("admin", help="manage schools, people and devices (run on the server)")
     adm.add_argument("--data-dir", default=str(Settings().data_dir), help="the server's data folder")
+    adm.add_argument("--database", default=Settings().database, help=DATABASE_HELP)
     groups = adm.add_subparsers(required=True)
 
     def command(group, name, action, help_text):
         p = group.add_parser(name, help=help_text)
         # Also after the command, where people put it: `lantern admin school list --data-dir ...`.
         p.add_argument("--data-dir", default=argparse.SUPPRESS, help="the server's data folder")
+        p.add_argument("--database", default=argparse.SUPPRESS, help=DATABASE_HELP)
         p.set_defaults(run=admin(action))
         return p
 
@@ -570,10 +589,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = groups.add_parser("backup", help="copy the database, consistent and checked, while the server runs")
     p.add_argument("--data-dir", default=argparse.SUPPRESS, help="the server's data folder")
+    p.add_argument("--database", default=argparse.SUPPRESS, help=DATABASE_HELP)
     p.add_argument("--out", required=True, help="the backup file to write (a new file)")
     p.set_defaults(run=backup)
     p = groups.add_parser("restore", help="put a backup in place of the database, with the server stopped")
     p.add_argument("--data-dir", default=argparse.SUPPRESS, help="the server's data folder")
+    p.add_argument("--database", default=argparse.SUPPRESS, help=DATABASE_HELP)
     p.add_argument("backup", help="a file from `lantern admin backup`")
     p.set_defaults(run=restore)
 

@@ -31,19 +31,15 @@ def raise_seq_floor(db: Db, now: float) -> int:
     last run could have used in its own second; returns the new floor."""
     floor = int(now) * SEQ_PER_SECOND
     with db.write() as s:
-        held = s.execute("SELECT seq FROM sqlite_sequence WHERE name = 'envelopes'").fetchone()
-        if held is None:
-            s.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('envelopes', ?)", [floor])
-        elif held[0] < floor:
-            s.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'envelopes'", [floor])
-        else:
+        held = db.held_seq(s)
+        if held is not None and held >= floor:
             # A restart within the same second as the last start, or with a clock behind it: the last
             # number held may be one that survived a lost WAL tail, with acknowledged numbers after it
             # gone. So the next run starts a second's worth of numbers past it, as a later second would.
             # A clock behind, which a restore could then not be told from, is said once it is more than
             # a minute behind.
-            if held[0] >= floor + 60 * SEQ_PER_SECOND:
+            if held >= floor + 60 * SEQ_PER_SECOND:
                 log.warning("the clock is behind this database's sequence numbers: is the server's time right?")
-            floor = held[0] + SEQ_PER_SECOND
-            s.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'envelopes'", [floor])
+            floor = held + SEQ_PER_SECOND
+        db.hold_seq(s, floor)
     return floor

@@ -1,4 +1,8 @@
-"""The SQLite database: opened durably, one writer at a time, its schema as migrations applied at start."""
+"""The SQLite database, the embedded default: opened durably, one writer at a time, its schema as
+migrations applied at start; and which database a server opens (a PostgreSQL URL: server/postgres.py).
+
+Both kinds yield the same thing from `read()` and `write()`: something with sqlite3's `execute` and
+`executemany`, taking statements in the SQL both speak (server/sql.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -310,7 +315,37 @@ RESERVE_PAGES = 256
 RESERVE_FILE = "reserve.bin"  # held on the disk so that, when it fills, there is room to give back
 
 
-class Db:
+class Db(ABC):
+    """What the domain code holds, whichever the database (the routes' `db` dependency is one).
+
+    `read()` and `write(urgent=...)` yield a session with sqlite3's `execute` and `executemany`; a write
+    commits when its block ends and rolls back if it raises. `check_file()` raises Refused when the
+    database can no longer be trusted to keep a write; `full_since` is when storage filled, or None.
+    `held_seq` and `hold_seq` read and raise the envelopes' next `seq` (server/continuity.py)."""
+
+    full_since: float | None = None
+    max_pages: int | None = None
+
+    @abstractmethod
+    def read(self) -> AbstractContextManager: ...
+
+    @abstractmethod
+    def write(self, *, urgent: bool = False) -> AbstractContextManager: ...
+
+    @abstractmethod
+    def check_file(self) -> None: ...
+
+    @abstractmethod
+    def held_seq(self, s) -> int | None: ...
+
+    @abstractmethod
+    def hold_seq(self, s, value: int) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class SqliteDb(Db):
     """The one connection, shared by the server's threads behind a lock (datasette's single writer).
 
     Writes run in BEGIN IMMEDIATE transactions, so that the admin CLI, another process on the same
@@ -347,9 +382,9 @@ class Db:
             migrations.apply(self.sqlite)
 
     @contextmanager
-    def read(self) -> Iterator[sqlite_utils.Database]:
+    def read(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            yield self.sqlite
+            yield self.sqlite.conn
 
     def check_file(self) -> None:
         """Refuses to go on when the file this connection opened is no longer the one at its path
@@ -359,12 +394,12 @@ class Db:
             raise Refused("database_unavailable", "the database file was removed or replaced while the server ran: restart it")
 
     @contextmanager
-    def write(self, *, urgent: bool = False) -> Iterator[sqlite_utils.Database]:
+    def write(self, *, urgent: bool = False) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self.check_file()
             self._recover_if_room()
             if self.full_since is not None and not urgent:
-                raise _storage_full()  # what fits in the last free pages is kept for what cannot wait
+                raise storage_full()  # what fits in the last free pages is kept for what cannot wait
             cap = self._cap(urgent)
             if cap != self._cap_set:  # a pragma per write is a statement on every ingest: only on a change
                 self.sqlite.execute(f"PRAGMA max_page_count = {cap}")
@@ -372,7 +407,7 @@ class Db:
             try:
                 self.sqlite.execute("BEGIN IMMEDIATE")
                 try:
-                    yield self.sqlite
+                    yield self.sqlite.conn
                 except BaseException:
                     self.sqlite.conn.rollback()
                     raise
@@ -383,7 +418,7 @@ class Db:
                 if self.sqlite.conn.in_transaction:
                     self.sqlite.conn.rollback()
                 self._now_full()
-                raise _storage_full() from None
+                raise storage_full() from None
 
     def _cap(self, urgent: bool) -> int:
         """How many pages this write may grow the database to (SQLite's max_page_count)."""
@@ -431,11 +466,21 @@ class Db:
             self.full_since = None
             log.warning("storage has room again: every write is accepted")
 
+    def held_seq(self, s: sqlite3.Connection) -> int | None:
+        """The highest envelope `seq` handed out, or None before the first (server/continuity.py)."""
+        held = s.execute("SELECT seq FROM sqlite_sequence WHERE name = 'envelopes'").fetchone()
+        return held[0] if held else None
+
+    def hold_seq(self, s: sqlite3.Connection, value: int) -> None:
+        """The next envelope's `seq` is value + 1."""
+        if s.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'envelopes'", [value]).rowcount == 0:
+            s.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('envelopes', ?)", [value])
+
     def close(self) -> None:
         self.sqlite.close()
 
 
-def _storage_full() -> Refused:
+def storage_full() -> Refused:
     return Refused(
         "storage_full",
         "the server's disk is full: only urgent notes and the receipts that stop their alerts are stored "
@@ -455,12 +500,21 @@ class DatabaseProblem(Exception):
     """A database Lantern cannot start on, said as a sentence for the person running it."""
 
 
-def check_database(path: Path) -> None:
+def check_database(target: Path | str) -> None:
     """Before anything is written: the folder must be writable, and a file already there must be a
-    Lantern database whose schema this code knows (not a newer one, which it could damage)."""
-    check_folder(path.parent)
-    if path.exists():
-        check_schema(path)
+    Lantern database whose schema this code knows (not a newer one, which it could damage); or, for a
+    PostgreSQL URL, the same of the database it names."""
+    if is_postgres(target):
+        from server import postgres
+
+        return postgres.check(target)
+    check_folder(target.parent)
+    if target.exists():
+        check_schema(target)
+
+
+def is_postgres(target: Path | str) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
 def check_folder(folder: Path) -> None:
@@ -504,7 +558,12 @@ def check_schema(path: Path) -> None:
         )
 
 
-def open_database(path: Path, max_pages: int | None = None) -> Db:
-    db = Db(path, max_pages)
+def open_database(target: Path | str, max_pages: int | None = None):
+    """The database at `target`, its migrations applied: a SQLite file's path, or a PostgreSQL URL."""
+    if is_postgres(target):
+        from server import postgres  # imported only here: psycopg is not loaded for the embedded default
+
+        return postgres.open_postgres(target)
+    db = SqliteDb(target, max_pages)
     db.migrate()
     return db

@@ -67,7 +67,7 @@ def ensure_demo_school(db: Db, data_dir: Path) -> uuid.UUID:
     if existing:
         # A demo school from before signed keyrings: retire it (and its keys) rather than patch it.
         with db.write() as s:
-            s["schools"].update(existing["id"], {"demo": 0, "name": existing["name"] + " (retired demo)"})
+            s.execute("UPDATE schools SET demo = 0, name = ? WHERE id = ?", [existing["name"] + " (retired demo)", existing["id"]])
         if keys_dir.exists():
             keys_dir.rename(data_dir / f"{KEYS_DIR}.retired-{int(time.time())}")
     keys_dir.mkdir(mode=0o700)

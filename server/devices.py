@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from server.clock import iso, now
 from server.db import Db
 from server.errors import Refused
+from server.sql import dicts, insert
 from server.schools import get_person, get_school
 from sync.wire import DeviceKey
 from sync import codes, key_proofs, requests, signing
@@ -58,13 +59,11 @@ def store_code(db: Db, person_id: uuid.UUID, token: bytes, hours: float = DEFAUL
     with db.write() as s:
         if s.execute("SELECT 1 FROM enrolment_codes WHERE secret_hash = ?", [codes.token_hash(token)]).fetchone():
             raise Refused("conflict", "a code with this token exists already")
-        s["enrolment_codes"].insert(
-            {
-                "secret_hash": codes.token_hash(token), "school_id": person["school_id"],
-                "person_id": person["id"], "created_at": iso(), "expires_at": expires_at,
-                "used_at": None, "device_key_id": None,
-            }
-        )
+        insert(s, "enrolment_codes", {
+            "secret_hash": codes.token_hash(token), "school_id": person["school_id"],
+            "person_id": person["id"], "created_at": iso(), "expires_at": expires_at,
+            "used_at": None, "device_key_id": None,
+        })
     return expires_at
 
 
@@ -92,7 +91,8 @@ def enrol(
         raise Refused("invalid_proof", "the proof is not signed by the device key")
     key_id = signing.key_id(device_public_key).hex()
     with db.write() as s:
-        rows = list(s["enrolment_codes"].rows_where("secret_hash = ?", [codes.token_hash(token)]))
+        rows = dicts(s, "SELECT school_id, person_id, expires_at, used_at FROM enrolment_codes WHERE secret_hash = ?",
+                     [codes.token_hash(token)])
         if not rows:
             raise Refused("enrolment_code_invalid", "no such enrolment code")
         code = rows[0]
@@ -104,26 +104,24 @@ def enrol(
             raise Refused("no_keyring", "the school has not published a signed keyring yet")
         if s.execute("SELECT 1 FROM devices WHERE key_id = ?", [key_id]).fetchone():
             raise Refused("conflict", "this device key is already enrolled")
-        s["devices"].insert(
-            {
-                "key_id": key_id, "school_id": code["school_id"], "public_key": device_public_key,
-                "enrolled_at": iso(), "person_id": code["person_id"], "label": label[:100], "revoked_at": None,
-                "enrol_approval": approval,
-            }
-        )
-        s["enrolment_codes"].update(code["secret_hash"], {"used_at": iso(), "device_key_id": key_id})
+        insert(s, "devices", {
+            "key_id": key_id, "school_id": code["school_id"], "public_key": device_public_key,
+            "enrolled_at": iso(), "person_id": code["person_id"], "label": label[:100], "revoked_at": None,
+            "enrol_approval": approval,
+        })
+        s.execute("UPDATE enrolment_codes SET used_at = ?, device_key_id = ? WHERE secret_hash = ?",
+                  [iso(), key_id, codes.token_hash(token)])
     return get_school(db, code["school_id"]), get_person(db, code["person_id"]), key_id
 
 
 def list_devices(db: Db, school_id: uuid.UUID) -> list[dict]:
     with db.read() as s:
-        return list(
-            s.query(
-                """SELECT d.key_id, d.label, d.enrolled_at, d.revoked_at, p.name AS person, p.role
-                   FROM devices d LEFT JOIN people p ON p.id = d.person_id
-                   WHERE d.school_id = ? ORDER BY d.rowid""",
-                [str(school_id)],
-            )
+        return dicts(
+            s,
+            """SELECT d.key_id, d.label, d.enrolled_at, d.revoked_at, p.name AS person, p.role
+               FROM devices d LEFT JOIN people p ON p.id = d.person_id
+               WHERE d.school_id = ? ORDER BY d.rowid""",
+            [str(school_id)],
         )
 
 

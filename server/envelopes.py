@@ -81,11 +81,12 @@ def _store(s, data: bytes, header: envelope.Header, now: float) -> Stored:
         return Stored(header.record_id, existing[0], duplicate=True)
     # Plain statements, which sqlite3 prepares once and keeps: sqlite-utils' insert helpers read the
     # table's schema and open a savepoint for every row (bench/ingest.py).
-    seq = s.execute(
-        "INSERT INTO envelopes (record_id, school_id, author_key_id, urgent, data, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+    (seq,) = s.execute(
+        "INSERT INTO envelopes (record_id, school_id, author_key_id, urgent, data, received_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "RETURNING seq",
         [rid, str(header.school_id), header.author_key_id.hex(), int(header.urgent), data, iso()],
-    ).lastrowid
-    s.conn.executemany("INSERT INTO envelope_recipients (key_id, seq) VALUES (?, ?)",
+    ).fetchone()
+    s.executemany("INSERT INTO envelope_recipients (key_id, seq) VALUES (?, ?)",
                        [(k.hex(), seq) for k in header.recipient_key_ids])
     alert = None
     if header.urgent:
@@ -157,7 +158,7 @@ def record_receipts(db: Db, device: Device, receipts: list[wire.Receipt], *,
         for receipt in receipts:
             seq = seq_for_recipient(s, device, receipt.record_id)
             s.execute(
-                "INSERT OR IGNORE INTO receipts (seq, person_id, opened_at, proof) VALUES (?, ?, ?, ?)",
+                "INSERT INTO receipts (seq, person_id, opened_at, proof) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [seq, str(device.person_id), iso(now), receipt.proof],
             )
             alerts.acknowledge(s, seq, device.key_id, now)

@@ -11,6 +11,7 @@ from server import recipient_keys
 from server.clock import iso
 from server.db import Db
 from server.errors import Refused
+from server.sql import insert
 from server.schools import TEAM_ROLES, get_school, list_contacts, list_people
 from sync import keyring as kr
 from sync import signing
@@ -156,18 +157,13 @@ def publish(db: Db, school_id: uuid.UUID, signed: kr.SignedKeyring) -> kr.Keyrin
             "SELECT 1 FROM keyrings WHERE school_id = ? AND version = ?", [str(school_id), payload.version]
         ).fetchone():
             return payload  # the same bytes again (kr.verify refused other bytes): nothing to do
-        s["keyrings"].insert(
-            {
-                "school_id": str(school_id), "version": payload.version, "payload": signed.payload,
-                "signature": signed.signature, "published_at": iso(),
-            }
-        )
+        insert(s, "keyrings", {
+            "school_id": str(school_id), "version": payload.version, "payload": signed.payload,
+            "signature": signed.signature, "published_at": iso(),
+        })
         s.execute("DELETE FROM recipients WHERE school_id = ?", [str(school_id)])
-        s["recipients"].insert_all(
-            {
-                "key_id": r.key_id, "school_id": str(school_id), "person_id": str(r.person_id),
-                "role": r.role, "name": r.name, "public_key": r.public_key,
-            }
-            for r in payload.recipients
+        s.executemany(
+            "INSERT INTO recipients (key_id, school_id, person_id, role, name, public_key) VALUES (?, ?, ?, ?, ?, ?)",
+            [(r.key_id, str(school_id), str(r.person_id), r.role, r.name, r.public_key) for r in payload.recipients],
         )
     return payload

@@ -90,11 +90,11 @@ def sources(db: Db, school_id: uuid.UUID) -> dict[str, tuple[str, str, str, byte
     with db.read() as s:
         rows = s.execute(
             """SELECT k.key_id, k.device_key_id, COALESCE(d.label, ''), k.created_at, d.public_key,
-                      COALESCE(k.proof, x'') FROM recipient_keys k
+                      k.proof FROM recipient_keys k
                JOIN devices d ON d.key_id = k.device_key_id WHERE k.school_id = ?""",
             [str(school_id)],
         ).fetchall()
-    return {key_id: (device, label[:100], at, device_pk, proof) for key_id, device, label, at, device_pk, proof in rows}
+    return {key_id: (device, label[:100], at, device_pk, proof or b"") for key_id, device, label, at, device_pk, proof in rows}
 
 
 def retire_oldest(db: Db, person_id: uuid.UUID, keep: int) -> int:
@@ -113,7 +113,7 @@ def count_by_person(db: Db, school_id: uuid.UUID) -> dict[str, tuple[int, int]]:
     """For the admin's person list: (keys of active devices, of which not yet in the keyring)."""
     with db.read() as s:
         rows = s.execute(
-            """SELECT k.person_id, COUNT(*), SUM(r.key_id IS NULL) FROM recipient_keys k
+            """SELECT k.person_id, COUNT(*), COUNT(*) - COUNT(r.key_id) FROM recipient_keys k
                JOIN devices d ON d.key_id = k.device_key_id
                LEFT JOIN recipients r ON r.key_id = k.key_id
                WHERE k.school_id = ? AND d.revoked_at IS NULL GROUP BY k.person_id""",

@@ -136,11 +136,11 @@ def missing(db: Db, device: Device) -> tuple[int, list[tuple[str, bytes, bytes, 
         row = s.execute("SELECT version FROM rosters WHERE school_id = ?", [school]).fetchone()
         version = row[0] if row else 0
         keys = s.execute(
-            """SELECT k.key_id, k.public_key, d.public_key, COALESCE(k.proof, x'') FROM roster_keys k
+            """SELECT k.key_id, k.public_key, d.public_key, k.proof FROM roster_keys k
                JOIN devices d ON d.key_id = k.device_key_id
                LEFT JOIN roster_envelopes e ON e.roster_key_id = k.key_id AND e.version = ?
                WHERE k.school_id = ? AND d.revoked_at IS NULL AND e.roster_key_id IS NULL
                ORDER BY k.created_at, k.rowid""",
             [version, school],
         ).fetchall()
-    return version, [tuple(k) for k in keys]
+    return version, [(key_id, public_key, device_key, proof or b"") for key_id, public_key, device_key, proof in keys]

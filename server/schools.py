@@ -7,6 +7,7 @@ from typing import get_args
 
 from server.clock import iso
 from server.db import Db
+from server.sql import dicts, insert
 from server.errors import Refused
 from sync import signing
 from sync.ids import uuid7
@@ -14,6 +15,9 @@ from sync.keyring import ContactKind
 
 ROLES = ("staff", "dsl", "deputy_dsl", "headteacher", "chair_of_governors", "admin")
 TEAM_ROLES = ("dsl", "deputy_dsl", "headteacher", "chair_of_governors")
+# The columns read back, named: PostgreSQL's tables also carry the `rowid` that SQLite's have unseen.
+SCHOOL = "id, name, demo, trust_public_key"
+PERSON = "id, school_id, name, role, recipient_public_key, created_at"
 
 
 def create_school(
@@ -32,26 +36,24 @@ def create_school(
         # let a code of one enrol a device into the other's keyring, sealing its notes there.
         if s.execute("SELECT 1 FROM schools WHERE trust_public_key = ?", [trust_public_key]).fetchone():
             raise Refused("conflict", "another school on this server already has that trust key: each school makes its own")
-        s["schools"].insert(
-            {"id": str(school_id), "name": name, "demo": int(demo), "trust_public_key": trust_public_key}
-        )
+        insert(s, "schools", {"id": str(school_id), "name": name, "demo": int(demo), "trust_public_key": trust_public_key})
     return school_id
 
 
 def get_school(db: Db, school_id: uuid.UUID | str) -> dict | None:
     with db.read() as s:
-        rows = list(s["schools"].rows_where("id = ?", [str(school_id)]))
+        rows = dicts(s, f"SELECT {SCHOOL} FROM schools WHERE id = ?", [str(school_id)])
     return rows[0] if rows else None
 
 
 def list_schools(db: Db) -> list[dict]:
     with db.read() as s:
-        return list(s["schools"].rows_where(order_by="rowid"))
+        return dicts(s, f"SELECT {SCHOOL} FROM schools ORDER BY rowid")
 
 
 def demo_school(db: Db) -> dict | None:
     with db.read() as s:
-        rows = list(s["schools"].rows_where("demo = 1", limit=1))
+        rows = dicts(s, f"SELECT {SCHOOL} FROM schools WHERE demo = 1 LIMIT 1")
     return rows[0] if rows else None
 
 
@@ -71,33 +73,32 @@ def add_person(
         raise Refused("not_found", "no such school")
     person_id = uuid7()
     with db.write() as s:
-        s["people"].insert(
-            {
-                "id": str(person_id), "school_id": str(school_id), "name": name, "role": role,
-                "recipient_public_key": recipient_public_key, "created_at": iso(),
-            }
-        )
+        insert(s, "people", {
+            "id": str(person_id), "school_id": str(school_id), "name": name, "role": role,
+            "recipient_public_key": recipient_public_key, "created_at": iso(),
+        })
     return person_id
 
 
 def get_person(db: Db, person_id: uuid.UUID | str) -> dict | None:
     with db.read() as s:
-        rows = list(s["people"].rows_where("id = ?", [str(person_id)]))
+        rows = dicts(s, f"SELECT {PERSON} FROM people WHERE id = ?", [str(person_id)])
     return rows[0] if rows else None
 
 
 def list_people(db: Db, school_id: uuid.UUID) -> list[dict]:
     with db.read() as s:
-        return list(s["people"].rows_where("school_id = ?", [str(school_id)], order_by="rowid"))
+        return dicts(s, f"SELECT {PERSON} FROM people WHERE school_id = ? ORDER BY rowid", [str(school_id)])
 
 
 def add_contact(db: Db, school_id: uuid.UUID, kind: str, name: str, phone: str) -> None:
     if kind not in get_args(ContactKind):
         raise Refused("invalid_request", f"kind must be one of {', '.join(get_args(ContactKind))}")
     with db.write() as s:
-        s["contacts"].insert({"school_id": str(school_id), "kind": kind, "name": name, "phone": phone})
+        insert(s, "contacts", {"school_id": str(school_id), "kind": kind, "name": name, "phone": phone})
 
 
 def list_contacts(db: Db, school_id: uuid.UUID) -> list[dict]:
     with db.read() as s:
-        return list(s["contacts"].rows_where("school_id = ?", [str(school_id)], order_by="id"))
+        return dicts(s, "SELECT id, school_id, kind, name, phone FROM contacts WHERE school_id = ? ORDER BY id",
+                     [str(school_id)])

@@ -17,6 +17,9 @@ def _env(name: str, default: str) -> str:
 class Settings:
     # Where the SQLite database (and, for the demo, its keys) live; created if missing.
     data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", "lantern-data")))
+    # A PostgreSQL database instead of the SQLite file, as postgresql://user:password@host/dbname, for a
+    # host serving many schools (docs/hosting.md). The data folder still holds the push key.
+    database: str = field(default_factory=lambda: _env("DATABASE", ""))
     # Create the demo school (with demo-only keys on disk) at start, and offer demo enrolment codes.
     demo: bool = field(default_factory=lambda: _env("DEMO", "") == "1")
     # The PWA's static files, served at /.
@@ -43,6 +46,11 @@ class Settings:
     @property
     def database_path(self) -> Path:
         return self.data_dir / "lantern.db"
+
+    @property
+    def database_target(self) -> Path | str:
+        """What server/db.py's open_database opens: the PostgreSQL URL if one is set, else the SQLite file."""
+        return self.database or self.database_path
 
     @property
     def max_database_pages(self) -> int | None:

@@ -1,5 +1,9 @@
 """A real Lantern server for the tests: the `lantern` CLI in a subprocess, on 127.0.0.1, with a real
-SQLite file in a temporary data directory; and enrolled Python clients to talk to it."""
+SQLite file in a temporary data directory, or a real PostgreSQL database (tests/postgres.py); and
+enrolled Python clients to talk to it.
+
+The server suite runs on both databases: a module that sets `pytestmark = BOTH_DATABASES` has each of
+its tests that use the `server` fixture run once on SQLite and once on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,7 +22,9 @@ import httpx
 import pytest
 
 from server import devices, schools
-from server.db import Db
+from server.db import SqliteDb
+from server.postgres import PostgresDb
+from tests import postgres
 from server.demo import DEMO_TEAM, demo_person, load_demo_key
 from sync.client import Client
 
@@ -38,22 +44,46 @@ class RunningServer:
     data_dir: Path
     process: subprocess.Popen
     log: Path
+    database_url: str | None = None  # PostgreSQL's, when the server runs on it
 
     @property
     def database(self) -> Path:
         return self.data_dir / "lantern.db"
 
+    @property
+    def admin(self) -> tuple[str, ...]:
+        """`lantern admin` pointed at this server's database."""
+        return ("admin", "--data-dir", str(self.data_dir), *(("--database", self.database_url) if self.database_url else ()))
+
     def query(self, sql: str, *args) -> list[tuple]:
-        """Rows read from the server's file, read-only, as a test looks at what the server stored."""
+        """Rows read from the server's database (its file read-only), as a test looks at what it stored."""
+        if self.database_url:
+            return postgres.query(self.database_url, sql, *args)
         con = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
         try:
             return con.execute(sql, args).fetchall()
         finally:
             con.close()
 
-    def db(self) -> Db:
-        """A second connection to the server's file, as the admin CLI would have."""
-        return Db(self.database)
+    def columns(self, table: str) -> list[str]:
+        """A table's columns, in order."""
+        if self.database_url:
+            return [name for (name,) in self.query(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? "
+                "AND column_name <> 'rowid' "
+                "ORDER BY ordinal_position", table)]
+        return [column[1] for column in self.query(f"PRAGMA table_info({table})")]
+
+    def stored(self) -> bytes:
+        """Everything the database holds, as bytes a test can search for what must never be there: the
+        SQLite file with its WAL and shared memory, or every value of every PostgreSQL table."""
+        if self.database_url:
+            return postgres.everything(self.database_url)
+        return b"".join(path.read_bytes() for path in self.data_dir.glob("lantern.db*"))
+
+    def db(self):
+        """A second connection to the server's database, as the admin CLI would have."""
+        return PostgresDb(self.database_url) if self.database_url else SqliteDb(self.database)
 
     def demo_school_id(self) -> uuid.UUID:
         db = self.db()
@@ -91,13 +121,19 @@ class RunningServer:
 # tests/browser/screens.py is given only the URL, and the team's screens need the server itself (a
 # one-time code for the demo DSL comes from its database).
 RUNNING: dict[str, RunningServer] = {}
+DATABASES: dict[Path, str] = {}  # the PostgreSQL database of each data folder that has one
 
 
 def start_server(
-    data_dir: Path, *extra: str, env: dict[str, str] | None = None, port: int | None = None
+    data_dir: Path, *extra: str, env: dict[str, str] | None = None, port: int | None = None,
+    database: str | None = None,
 ) -> RunningServer:
-    """Starts `lantern serve --demo`; `port` again restarts a server where its clients left it."""
+    """Starts `lantern serve --demo`, on `database` (a PostgreSQL URL) if given; `port` again restarts
+    a server where its clients left it."""
     port = port or free_port()
+    database = DATABASES.setdefault(data_dir, database) if database else DATABASES.get(data_dir)
+    if database:  # a data folder started on PostgreSQL restarts on it, as its server would
+        extra = ("--database", database, *extra)
     log = data_dir.parent / f"server-{port}.log"
     lantern = shutil.which("lantern", path=os.path.dirname(sys.executable)) or "lantern"
     process = subprocess.Popen(
@@ -114,7 +150,7 @@ def start_server(
             raise RuntimeError(f"server exited: {log.read_text()}")
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                RUNNING[url] = RunningServer(url, data_dir, process, log)
+                RUNNING[url] = RunningServer(url, data_dir, process, log, database)
                 return RUNNING[url]
         except httpx.TransportError:
             pass
@@ -142,8 +178,32 @@ def hostile(server):
         yield proxy
 
 
+BOTH_DATABASES = pytest.mark.both_databases
+
+
+def pytest_generate_tests(metafunc) -> None:
+    if "server" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+        metafunc.parametrize("server", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    cluster = postgres.Cluster(free_port())
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-def server(tmp_path: Path):
-    running = start_server(tmp_path / "data")
+def server_on_postgres(postgres_cluster, tmp_path: Path):
+    running = start_server(tmp_path / "data", database=postgres_cluster.new_database())
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture
+def server(request, tmp_path: Path):
+    on_postgres = getattr(request, "param", "sqlite") == "postgresql"
+    database = request.getfixturevalue("postgres_cluster").new_database() if on_postgres else None
+    running = start_server(tmp_path / "data", database=database)
     yield running
     stop_server(running)

@@ -13,11 +13,14 @@ import pytest
 from server import devices, keyrings, schools
 from server.demo import load_demo_key
 from server.errors import Refused
+from server.sql import insert
 from sync import codes, keyfiles, keyring
 from sync.client import ApiError
 from sync.requests import sign_request
 from sync.signing import public_bytes
-from tests.conftest import start_server, stop_server
+from tests.conftest import BOTH_DATABASES, start_server, stop_server
+
+pytestmark = BOTH_DATABASES  # the server suite: on SQLite and on PostgreSQL
 
 
 def refused(call) -> tuple[int, str]:
@@ -232,10 +235,8 @@ def hostile_write(server, signed: keyring.SignedKeyring, version: int) -> None:
     """What a hostile server could do: put any keyring it likes in front of devices."""
     db = server.db()
     with db.write() as s:
-        s["keyrings"].insert(
-            {"school_id": str(server.demo_school_id()), "version": version, "payload": signed.payload,
-             "signature": signed.signature, "published_at": "now"}
-        )
+        insert(s, "keyrings", {"school_id": str(server.demo_school_id()), "version": version,
+                               "payload": signed.payload, "signature": signed.signature, "published_at": "now"})
     db.close()
 
 

@@ -8,6 +8,9 @@ from datetime import date
 import httpx
 
 from server.calendar import calendar
+from tests.conftest import BOTH_DATABASES
+
+pytestmark = BOTH_DATABASES  # the server suite: on SQLite and on PostgreSQL
 
 
 def test_the_server_publishes_the_bank_holidays_unsigned_and_cacheable(server):

@@ -21,9 +21,9 @@ LANTERN = shutil.which("lantern", path=os.path.dirname(sys.executable)) or "lant
 PASSPHRASE = {"LANTERN_PASSPHRASE": "correct horse battery staple"}
 
 
-def lantern(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+def lantern(*args: str, ok: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [LANTERN, *args], capture_output=True, text=True, env={**os.environ, **PASSPHRASE}, timeout=60
+        [LANTERN, *args], capture_output=True, text=True, env={**os.environ, **PASSPHRASE, **(env or {})}, timeout=60
     )
     if ok:
         assert result.returncode == 0, result.stderr

@@ -19,6 +19,9 @@ from sync import codes, keyfiles, keyring, wire
 from sync.client import Client
 from sync.signing import public_bytes
 from tests.hostile.proxy import Exchange, Lie, json_body, set_json
+from tests.conftest import BOTH_DATABASES
+
+pytestmark = BOTH_DATABASES  # the server suite: on SQLite and on PostgreSQL
 
 ENROL = "/api/v1/enrol"
 KEYRING = "/api/v1/keyring"

@@ -19,6 +19,9 @@ from sync.gaps import Gap
 from sync.ids import uuid7
 from tests.hostile.proxy import Exchange, Lie, json_body, set_json
 from tests.test_hostile_keyrings import enrolled_through
+from tests.conftest import BOTH_DATABASES
+
+pytestmark = BOTH_DATABASES  # the server suite: on SQLite and on PostgreSQL
 
 PULL = "/api/v1/envelopes"
 

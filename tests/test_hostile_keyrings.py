@@ -16,12 +16,16 @@ import msgspec
 import pytest
 
 from server import keyrings, schools
+from server.sql import insert
 from sync import keyfiles, keyring, signing, wire
 from sync.client import Client
 from sync.ids import uuid7
 from sync.signing import public_bytes
 from tests.hostile.proxy import Exchange, HostileProxy, Lie, json_body, replica, set_json
 from tests.test_auth import publish_next
+from tests.conftest import BOTH_DATABASES
+
+pytestmark = BOTH_DATABASES  # the server suite: on SQLite and on PostgreSQL
 
 ENROL = "/api/v1/enrol"
 KEYRING = "/api/v1/keyring"
@@ -168,8 +172,8 @@ def another_school_keyring(server) -> keyring.SignedKeyring:
         # hostile server holds whatever schools it likes, so this one is written in directly.
         other = uuid7()
         with db.write() as s:
-            s["schools"].insert({"id": str(other), "name": "Another school", "demo": 0,
-                                 "trust_public_key": public_bytes(trust.public_key())})
+            insert(s, "schools", {"id": str(other), "name": "Another school", "demo": 0,
+                                  "trust_public_key": public_bytes(trust.public_key())})
         for _ in range(2):
             signed = keyring.sign(keyrings.draft(db, other), trust)
             keyrings.publish(db, other, signed)

@@ -17,6 +17,9 @@ from sync import codes, keyfiles, requests, signing
 from sync.client import ApiError, Client
 from sync.signing import public_bytes
 from tests.test_trust_key_app import setup_file
+from tests.conftest import BOTH_DATABASES
+
+pytestmark = BOTH_DATABASES  # the server suite: on SQLite and on PostgreSQL
 
 
 def test_the_token_and_the_approval_are_one_way_and_apart():

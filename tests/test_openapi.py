@@ -5,6 +5,9 @@ from __future__ import annotations
 import httpx
 
 from server.errors import STATUS
+from tests.conftest import BOTH_DATABASES
+
+pytestmark = BOTH_DATABASES  # the server suite: on SQLite and on PostgreSQL
 
 
 def test_every_route_declares_its_refusals_with_the_error_body(server):

@@ -15,9 +15,11 @@ import pytest
 from sync import envelope, wire
 from sync.client import ApiError
 from sync.requests import sign_request
-from tests.conftest import start_server, stop_server
+from tests.conftest import BOTH_DATABASES, start_server, stop_server
 from tests.pushservice import PushService, b64url
 from tests.test_cli import LANTERN, lantern
+
+pytestmark = BOTH_DATABASES  # the server suite: on SQLite and on PostgreSQL
 
 MARKER = b"unique-marker-5d2e"
 NOTE = b"Child said: my stepdad locked me out all night in the cold " + MARKER
@@ -84,7 +86,7 @@ def test_an_urgent_note_reaches_each_subscribed_reader_once_within_a_second(serv
     assert kinds[0] == "created" and kinds[-1] == "acknowledged"
 
     # The admin's view: every step, ids and statuses only.
-    shown = lantern("admin", "--data-dir", str(server.data_dir), "alerts", "--school", str(server.demo_school_id())).stdout
+    shown = lantern(*server.admin, "alerts", "--school", str(server.demo_school_id())).stdout
     assert alert_id in shown and "acknowledged after" in shown
     assert shown.count(" queued ") == shown.count(" posted ") == shown.count(" delivered ") == 3
     assert service.origin not in shown and "stepdad" not in shown
@@ -179,7 +181,7 @@ def test_a_push_cut_off_by_a_crash_is_sent_after_restart_with_the_same_vapid_key
 
 def test_the_escalation_policy_from_the_command_line(server):
     school = str(server.demo_school_id())
-    admin = ("admin", "--data-dir", str(server.data_dir), "escalation")
+    admin = (*server.admin, "escalation")
     shown = lantern(*admin, "show", "--school", school).stdout
     assert "The default" in shown and "step 2 at   300 s: dsl, deputy_dsl, headteacher" in shown
     lantern(*admin, "set", "--school", school, "--steps", "0:dsl;60:dsl,deputy_dsl", "--repeat-every", "0")

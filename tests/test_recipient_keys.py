@@ -18,6 +18,9 @@ from sync.client import ApiError, Client
 from sync.requests import sign_request
 from sync.signing import key_id, public_bytes
 from tests.test_cli import PASSPHRASE, lantern
+from tests.conftest import BOTH_DATABASES
+
+pytestmark = BOTH_DATABASES  # the server suite: on SQLite and on PostgreSQL
 
 NOTE = b"Child said: nobody picks me up (unique-marker-41bd)"
 
@@ -29,7 +32,6 @@ def payload_of(signed: keyring.SignedKeyring) -> keyring.KeyringPayload:
 
 def test_a_real_school_signs_proposed_keys_itself_one_entry_per_key(server, tmp_path):
     """A school that is not the demo, on the same server: proposals wait for the trust key holder."""
-    data = str(server.data_dir)
     trust_file = tmp_path / "trust.pem"
     lantern("trust", "init", "--out", str(trust_file))
     admin_key = keyfiles.new_key()
@@ -57,13 +59,13 @@ def test_a_real_school_signs_proposed_keys_itself_one_entry_per_key(server, tmp_
     laptop.register_recipient_key(public_bytes(laptop_key.public_key()))
     deputy_phone.register_recipient_key(public_bytes(deputy_key.public_key()))
     assert tom.keyring().version == 1
-    listed = lantern("admin", "--data-dir", data, "person", "list", "--school", str(school)).stdout
+    listed = lantern(*server.admin, "person", "list", "--school", str(school)).stdout
     assert "recipient key; 2 keys made on devices, 2 not yet in the keyring" in listed
     assert "1 key made on devices, 1 not yet in the keyring" in listed
 
     # The admin's draft holds every key, one entry each, with its person; the trust key holder signs.
     draft = tmp_path / "draft.json"
-    lantern("admin", "--data-dir", data, "keyring", "draft", "--school", str(school), "--out", str(draft))
+    lantern(*server.admin, "keyring", "draft", "--school", str(school), "--out", str(draft))
     entries = json.loads(draft.read_text())["recipients"]
     assert [(e["name"], e["key_id"]) for e in entries] == [
         ("Asha (DSL)", key_id(admin_key.public_key()).hex()),
@@ -75,7 +77,7 @@ def test_a_real_school_signs_proposed_keys_itself_one_entry_per_key(server, tmp_
     signed = lantern("trust", "sign", "--key", str(trust_file), str(draft), "--out", str(tmp_path / "s.json")).stdout
     laptop_id = key_id(laptop_key.public_key()).hex()
     assert f"(key {laptop_id[:4]} {laptop_id[4:8]} {laptop_id[8:12]} {laptop_id[12:16]})" in signed
-    lantern("admin", "--data-dir", data, "keyring", "publish", "--school", str(school), str(tmp_path / "s.json"))
+    lantern(*server.admin, "keyring", "publish", "--school", str(school), str(tmp_path / "s.json"))
 
     # A note is now sealed to every key of the DSL and the deputy; each device opens it with its own.
     assert tom.keyring().version == 2
@@ -87,10 +89,10 @@ def test_a_real_school_signs_proposed_keys_itself_one_entry_per_key(server, tmp_
     assert server.query("SELECT COUNT(*) FROM recipient_keys") == [(3,)]
 
     # A revoked device's key leaves the next draft; a device that makes a new key replaces its old one.
-    lantern("admin", "--data-dir", data, "device", "revoke", key_id(laptop.device.public_key()).hex())
+    lantern(*server.admin, "device", "revoke", key_id(laptop.device.public_key()).hex())
     newer = keyfiles.new_key()
     phone.register_recipient_key(public_bytes(newer.public_key()))
-    lantern("admin", "--data-dir", data, "keyring", "draft", "--school", str(school), "--out", str(draft))
+    lantern(*server.admin, "keyring", "draft", "--school", str(school), "--out", str(draft))
     assert [e["key_id"] for e in json.loads(draft.read_text())["recipients"]] == [
         key_id(admin_key.public_key()).hex(), key_id(newer.public_key()).hex(), key_id(deputy_key.public_key()).hex(),
     ]

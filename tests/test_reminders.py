@@ -13,6 +13,9 @@ import pytest
 from sync import wire
 from sync.client import ApiError
 from tests.test_push_api import service, subscribed  # noqa: F401 (service is a fixture)
+from tests.conftest import BOTH_DATABASES
+
+pytestmark = BOTH_DATABASES  # the server suite: on SQLite and on PostgreSQL
 
 
 def test_a_reminder_is_pushed_once_at_its_time_with_nothing_but_its_id(server, service):
@@ -31,7 +34,7 @@ def test_a_reminder_is_pushed_once_at_its_time_with_nothing_but_its_id(server, s
     assert len(service.received(dsl_sub)) == 1 and service.received(deputy_sub) == []
     # What the server holds: an id, whose, and when. Nothing of a clock, a case or a child.
     assert server.query("SELECT * FROM reminders WHERE id = ?", rid)[0][:2] == (rid, str(server.demo_school_id()))
-    assert [c[1] for c in server.query("PRAGMA table_info(reminders)")] == ["id", "school_id", "person_id", "due_at", "sent_at"]
+    assert server.columns("reminders") == ["id", "school_id", "person_id", "due_at", "sent_at"]
 
     # Moved: pushed again at its new time. Cancelled: never pushed.
     dsl.reminders(set=[wire.Reminder(id=rid, due_at=int(time.time()) + 1)], cancel=[later])

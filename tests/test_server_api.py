@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 
 import httpx
 import msgspec
@@ -13,6 +12,9 @@ from sync import envelope, keyfiles, keyring, wire
 from sync.client import ApiError, Status
 from sync.ids import uuid7
 from sync.signing import public_bytes
+from tests.conftest import BOTH_DATABASES
+
+pytestmark = BOTH_DATABASES  # the server suite: on SQLite and on PostgreSQL
 
 
 def test_health_and_openapi(server):
@@ -46,9 +48,10 @@ def test_note_travels_to_the_team_and_the_database_holds_no_plaintext(server):
         opened = list(member.open_all(server.demo_key(role)))
         assert [o.content for o in opened] == [secret]
         assert opened[0].header.urgent
-    for path in server.data_dir.glob("lantern.db*"):  # the database, its WAL and shared memory
-        assert b"unique-marker-7f3a" not in path.read_bytes()
-        assert b"uncle" not in path.read_bytes()
+    stored = server.stored()
+    assert str(server.demo_school_id()).encode() in stored  # what it searches holds the database's rows
+    assert b"unique-marker-7f3a" not in stored
+    assert b"uncle" not in stored
 
 
 def test_a_staff_device_pulls_nothing(server):
@@ -112,6 +115,26 @@ def test_another_schools_envelope_is_refused(server):
     theirs.push([theirs.seal(b"their note")])
     assert server.enrolled("dsl").pull().envelopes == []
 
+
+
+def test_a_shared_server_keeps_each_school_to_itself(server):
+    """Two schools on one server, as a trust hosts them: the other school's DSL reads nothing of this
+    one's, learns nothing of its records, and cannot say it opened one."""
+    staff = server.enrolled("staff")
+    (stored,) = staff.push([staff.seal(b"this school's note", urgent=True)]).results
+    other_dsl = server.enrolled("dsl", other_school(server))
+    assert other_dsl.pull().envelopes == []
+    (status,) = other_dsl.status([stored.record_id]).values()
+    assert not status.received  # told nothing of a record that is not its own
+    with pytest.raises(ApiError) as raised:
+        other_dsl.receipts([wire.Receipt(record_id=stored.record_id, proof=bytes(32))])
+    assert (raised.value.status, raised.value.code) == (403, "not_a_recipient")
+    with pytest.raises(ApiError) as raised:
+        other_dsl.view_trail(stored.record_id)
+    assert (raised.value.status, raised.value.code) == (403, "not_a_recipient")
+    assert server.query("SELECT COUNT(*) FROM receipts") == [(0,)]
+    (opened,) = server.enrolled("dsl").open_all(server.demo_key("dsl"))
+    assert opened.content == b"this school's note"
 
 def test_pull_pages_in_server_order(server):
     staff, dsl = server.enrolled("staff"), server.enrolled("dsl")
@@ -203,13 +226,13 @@ BAD_REQUESTS = [
 def test_bad_input_gets_a_clear_4xx(server, method, path, body, status, code):
     staff = server.enrolled("staff")
     staff.push([staff.seal(b"already stored")])
-    before = sqlite3.connect(server.database).execute("SELECT seq, data FROM envelopes").fetchall()
+    before = server.query("SELECT seq, data FROM envelopes")
     response = httpx.request(method, server.url + path, content=body, headers={"content-type": "application/json"})
     assert response.status_code == status
     error = msgspec.json.decode(response.content, type=wire.Error)
     assert error.error == code
     assert "Traceback" not in response.text
-    assert sqlite3.connect(server.database).execute("SELECT seq, data FROM envelopes").fetchall() == before
+    assert server.query("SELECT seq, data FROM envelopes") == before
 
 
 SIGNED_BAD_REQUESTS = [

@@ -17,6 +17,9 @@ from sync import keyfiles, keyring, signing, trust_backup
 from sync.client import ApiError, Client
 from sync.signing import public_bytes
 from tests.test_cli import PASSPHRASE, lantern
+from tests.conftest import BOTH_DATABASES
+
+pytestmark = BOTH_DATABASES  # the server suite: on SQLite and on PostgreSQL
 
 SECRET = PASSPHRASE["LANTERN_PASSPHRASE"].encode()
 
@@ -36,13 +39,13 @@ def setup_file(trust, school_id: uuid.UUID, name: str = "Hill Top Primary", *, s
 def test_a_school_made_from_the_setup_file_serves_its_first_keyring(server, tmp_path: Path):
     trust, school_id = keyfiles.new_key(), uuid.uuid4()
     (tmp_path / "setup.json").write_bytes(setup_file(trust, school_id))
-    out = lantern("admin", "--data-dir", str(server.data_dir), "school", "create", "--setup", str(tmp_path / "setup.json"))
+    out = lantern(*server.admin, "school", "create", "--setup", str(tmp_path / "setup.json"))
     assert out.stdout.strip() == str(school_id) and "Hill Top Primary is set up" in out.stderr
 
     staff = server.enrolled("staff", school_id)
     assert staff.accepted_payload().version == 1 and staff.accepted_payload().recipients == []
     # Once only: the same file again would be a second school with one trust key.
-    again = lantern("admin", "--data-dir", str(server.data_dir), "school", "create", "--setup", str(tmp_path / "setup.json"), ok=False)
+    again = lantern(*server.admin, "school", "create", "--setup", str(tmp_path / "setup.json"), ok=False)
     assert again.returncode != 0 and "used before" in again.stderr and "Traceback" not in again.stderr
 
 

@@ -7,6 +7,9 @@ import pytest
 
 from sync import envelope
 from sync.client import ApiError
+from tests.conftest import BOTH_DATABASES
+
+pytestmark = BOTH_DATABASES  # the server suite: on SQLite and on PostgreSQL
 
 
 def key(client) -> str:
@@ -32,4 +35,4 @@ def test_a_record_s_readers_see_who_opened_it_and_others_cannot(server):
             assert refused.value.code == "not_a_recipient"
             with pytest.raises(ApiError):
                 who.views([record_id])
-    assert [c[1] for c in server.query("PRAGMA table_info(views)")] == ["id", "seq", "school_id", "person_id", "device_key_id", "viewed_at"]
+    assert server.columns("views") == ["id", "seq", "school_id", "person_id", "device_key_id", "viewed_at"]
