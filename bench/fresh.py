@@ -11,5 +11,6 @@ from tests.conftest import RunningServer, start_server
 UNLIMITED = {"LANTERN_ENROL_PER_MINUTE": "1000000", "LANTERN_DEVICE_PER_MINUTE": "100000000"}
 
 
-def fresh_server() -> RunningServer:
-    return start_server(Path(tempfile.mkdtemp(prefix="lantern-bench-")) / "data", env=UNLIMITED)
+def fresh_server(database: str | None = None) -> RunningServer:
+    """On a new SQLite file, or on `database` (a PostgreSQL URL)."""
+    return start_server(Path(tempfile.mkdtemp(prefix="lantern-bench-")) / "data", env=UNLIMITED, database=database)

@@ -3,8 +3,9 @@ it): its own cluster in a temporary folder, on 127.0.0.1 and a free port, and a 
 each test that asks for one.
 
 PostgreSQL refuses to run as root, and the tests may run as root (CI does): the cluster then belongs
-to `nobody`. Durability settings are off here (fsync, synchronous_commit): the tests check what the
-server stores and refuses, not that PostgreSQL survives a power cut."""
+to `nobody`. For the tests, durability settings are off (fsync, synchronous_commit, full_page_writes):
+they check what the server stores and refuses, not that PostgreSQL survives a power cut. A bench asks
+for PostgreSQL's defaults (`durable=True`), as docs/hosting.md sets a real one up."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def binaries() -> Path | None:
 
 
 class Cluster:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, durable: bool = False) -> None:
         bin_dir = binaries()
         if bin_dir is None:
             raise RuntimeError("PostgreSQL is not installed: tests/run installs Debian's postgresql package")
@@ -48,10 +49,10 @@ class Cluster:
             check=True, capture_output=True,
         )
         self.log = self.folder / "postgres.log"
+        fast = [] if durable else ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
         self.process = subprocess.Popen(
             [*as_owner, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
-             "-k", str(self.folder), "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=200"],
+             "-k", str(self.folder), *fast, "-c", "max_connections=200"],
             stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"),
         )
         deadline = time.monotonic() + 30
@@ -63,6 +64,11 @@ class Cluster:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"PostgreSQL did not start: {self.log.read_text()[-2000:]}") from None
                 time.sleep(0.1)
+
+    def size(self, url: str) -> int:
+        """What a database holds on disk (its tables and indexes; the WAL is the cluster's)."""
+        with psycopg.connect(url) as connection:
+            return connection.execute("SELECT pg_database_size(current_database())").fetchone()[0]
 
     def url(self, dbname: str) -> str:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{dbname}"

@@ -49,3 +49,9 @@ def test_the_ingest_bench_runs_and_checks_what_it_measures():
     assert "60 envelopes of" in out and "from 3 devices, batches of 5, 2 in flight" in out
     assert "per batch: n=12" in out
     assert "bytes an envelope, database and WAL after a checkpoint" in out and "server peak RSS: " in out
+
+
+def test_the_ingest_bench_runs_on_postgres():
+    out = run("ingest.py", "--devices", "2", "--per-device", "10", "--batch", "5", "--in-flight", "2", "--postgres")
+    assert "server and PostgreSQL on core" in out or "not pinned" in out
+    assert "20 envelopes of" in out and "bytes an envelope, PostgreSQL's database" in out

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
+from tests.postgres import query
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ("server", "sync", "pwa")
@@ -81,7 +82,32 @@ def test_the_sdist_and_both_wheels_hold_every_file_that_ships(built):
     assert wanted - names == set()
 
 
-def test_the_installed_wheel_serves_the_demo_school(built, tmp_path: Path):
+def serve(lantern: Path, *args: str, cwd: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    """`lantern serve --demo` from the installed package, once its /healthz answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(lantern), "serve", "--demo", "--port", str(port), *args],
+        cwd=cwd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        assert process.poll() is None, log.read_text()
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_the_installed_wheel_serves_the_demo_school(built, postgres_cluster, tmp_path: Path):
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
@@ -91,25 +117,8 @@ def test_the_installed_wheel_serves_the_demo_school(built, tmp_path: Path):
     work = tmp_path / "school-server"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    port = free_port()
-    log = tmp_path / "serve.log"
-    process = subprocess.Popen(
-        [str(env_dir / "bin" / "lantern"), "serve", "--demo", "--port", str(port)],
-        cwd=work, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    process, url = serve(env_dir / "bin" / "lantern", cwd=work, env=env, log=tmp_path / "serve.log")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-
         located = subprocess.run(
             [str(python), "-c", "import server, pwa; print(server.__file__); print(list(pwa.__path__)[0])"],
             cwd=work, env=env, capture_output=True, text=True, check=True,
@@ -128,5 +137,15 @@ def test_the_installed_wheel_serves_the_demo_school(built, tmp_path: Path):
         assert demo.status_code in (200, 201), demo.text
         assert (work / "lantern-data" / "lantern.db").exists()
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
+
+    # And on PostgreSQL, as docs/hosting.md sets it up: its driver comes with the wheel.
+    database = postgres_cluster.new_database()
+    process, url = serve(env_dir / "bin" / "lantern", "--data-dir", "pg-data", "--database", database,
+                         cwd=work, env=env, log=tmp_path / "serve-postgres.log")
+    try:
+        assert httpx.post(url + "/api/v1/demo/code").status_code in (200, 201)
+        assert query(database, "SELECT COUNT(*) FROM schools WHERE demo = 1") == [(1,)]
+        assert not (work / "pg-data" / "lantern.db").exists()
+    finally:
+        stop(process)
