@@ -5,8 +5,6 @@ backup held; one server per data folder; `lantern serve` serves HTTPS from a cer
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import sqlite3
 import ssl
 import subprocess
@@ -14,12 +12,9 @@ import threading
 import time
 
 import httpx
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from tests.conftest import free_port, start_server, stop_server
+from tests.local_ca import LocalCA
 from tests.test_cli import LANTERN, lantern
 
 
@@ -99,24 +94,9 @@ def test_one_server_per_data_folder(tmp_path):
         stop_server(server)
 
 
-def certificate(tmp_path):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
-
-
 def test_lantern_serves_https_from_a_certificate_and_key(tmp_path):
-    cert_file, key_file = certificate(tmp_path)
+    ca = LocalCA(tmp_path)
+    cert_file, key_file, _ = ca.issue("127.0.0.1")
     port = free_port()
     data = tmp_path / "data"
     process = subprocess.Popen(
@@ -124,7 +104,7 @@ def test_lantern_serves_https_from_a_certificate_and_key(tmp_path):
          "--tls-cert", str(cert_file), "--tls-key", str(key_file)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    trusted = ssl.create_default_context(cafile=str(cert_file))
+    trusted = ssl.create_default_context(cafile=str(ca.file))
     try:
         url = f"https://127.0.0.1:{port}"
         for _ in range(200):
