@@ -16,9 +16,11 @@ from server.errors import Refused
 # Routes that need the device signature headers say so in the OpenAPI schema (see server.app).
 SIGNED = [{"deviceSignature": []}]
 
-# What routes take: the database, and for most routes the device that signed the request.
+# What routes take: the database, for most routes the device that signed the request, for a push the
+# request as signed (its handler checks the signature itself: server/routes/envelopes.py).
 DbDep = NamedDependency[Db]
 DeviceDep = NamedDependency[Device]
+SignedDep = NamedDependency[SignedRequest]
 
 
 async def signed_request(request: Request) -> SignedRequest:

@@ -9,7 +9,7 @@ from litestar.params import JSONBody, Parameter
 
 from server import envelopes
 from server.routes.errors import error_responses
-from server.routes import SIGNED, DbDep, DeviceDep, SignedRequest, signed_request, signing_device
+from server.routes import SIGNED, DbDep, DeviceDep, SignedDep, signed_request, signing_device
 from sync.wire import (
     MAX_PAGE, PulledEnvelope, PullResponse, PushRequest, PushResponse, PushResult, Receipted,
     ReceiptsRequest, RecordsRequest, RecordStatus, StatusResponse,
@@ -25,7 +25,7 @@ from sync.wire import (
     security=SIGNED,
     responses=error_responses(400, 401, 403, 409, 413, 429),
 )
-def push(db: DbDep, signed: SignedRequest, state: State, data: JSONBody[PushRequest]) -> PushResponse:
+def push(db: DbDep, signed: SignedDep, state: State, data: JSONBody[PushRequest]) -> PushResponse:
     """Stores a batch of this device's envelopes, all or none. An answer means every one is on disk;
     an urgent one's alert is on its way to the team before the answer is."""
     # Checked here, in the handler's thread: one hand-off a push. Its nonce is spent in the transaction
