@@ -24,6 +24,9 @@ log = logging.getLogger("lantern")
 WORKERS = 64
 TICK_SECONDS = 1.0
 MAX_BATCH = 500
+# Told of each answer once it is recorded: what became of the delivery, and for an alert's first
+# pushes the seconds from the note being on disk to the answer (server/metrics.py counts them).
+Observer = Callable[[str, float | None], None]
 
 
 def post(poster: Poster, delivery: Delivery) -> Outcome:
@@ -44,10 +47,12 @@ class BackgroundSender:
     lock is the busiest thing in the server, and a push must not queue behind a hundred commits.
     """
 
-    def __init__(self, db: Db, poster: Poster, *, clock: Callable[[], float] = clock.now, workers: int = WORKERS) -> None:
+    def __init__(self, db: Db, poster: Poster, *, clock: Callable[[], float] = clock.now, workers: int = WORKERS,
+                 observe: Observer | None = None) -> None:
         self.db = db
         self.poster = poster
         self.clock = clock
+        self.observe = observe
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lantern-push")
         self._records: queue.SimpleQueue = queue.SimpleQueue()
         self._recorder = threading.Thread(target=self._record_loop, name="lantern-push-recorder", daemon=True)
@@ -56,7 +61,7 @@ class BackgroundSender:
     def submit(self, dispatch: Dispatch) -> None:
         try:
             for delivery in dispatch.deliveries:
-                self._pool.submit(self._send, delivery)
+                self._pool.submit(self._send, delivery, dispatch.durable_at)
         except RuntimeError:  # shutting down: the deliveries stay queued and the next start sends them
             log.warning("alert %s: the server is stopping; its pushes are sent at the next start", dispatch.alert_id)
         if dispatch.durable_at is not None:
@@ -69,9 +74,9 @@ class BackgroundSender:
         except RuntimeError:
             log.warning("the server is stopping: a clock reminder's push was not sent")
 
-    def _send(self, delivery: Delivery) -> None:
+    def _send(self, delivery: Delivery, durable_at: float | None) -> None:
         outcome = post(self.poster, delivery)
-        self._records.put(("outcome", delivery, outcome, self.clock()))
+        self._records.put(("outcome", delivery, outcome, self.clock(), durable_at))
 
     def _record_loop(self) -> None:
         while (item := self._records.get()) is not None:
@@ -90,17 +95,21 @@ class BackgroundSender:
     def _write(self, batch: list[tuple]) -> None:
         try:
             with self.db.write(urgent=True) as s:
-                for item in batch:
-                    _apply(s, item)
+                answers = [_apply(s, item) for item in batch]
         except Exception:
             # One bad record must not take the others with it: write them one by one. What still
             # fails leaves its delivery queued, and the scheduler sends it again when its lease ends.
+            answers = []
             for item in batch:
                 try:
                     with self.db.write(urgent=True) as s:
-                        _apply(s, item)
+                        answers.append(_apply(s, item))
                 except Exception as exc:
                     log.error("recording a push for alert %s failed: %s", _alert_of(item), type(exc).__name__)
+        if self.observe is not None:  # after the commit: a batch written again one by one counts once
+            for answer in answers:
+                if answer is not None:
+                    self.observe(*answer)
 
     def close(self) -> None:
         """Lets the pushes already leaving finish and records them; the rest stay queued in the
@@ -110,12 +119,14 @@ class BackgroundSender:
         self._recorder.join(timeout=10)
 
 
-def _apply(s, item: tuple) -> None:
+def _apply(s, item: tuple) -> tuple[str, float | None] | None:
+    """Records one item; for an answer, returns what the observer is told of it."""
     if item[0] == "durable":
         alerts.record_durable(s, item[1], item[2])
-    else:
-        _, delivery, outcome, at = item
-        alerts.record_outcome(s, delivery, outcome, at)
+        return None
+    _, delivery, outcome, at, durable_at = item
+    state = alerts.record_outcome(s, delivery, outcome, at)
+    return state, at - durable_at if durable_at is not None else None
 
 
 def _alert_of(item: tuple) -> str:

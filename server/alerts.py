@@ -188,10 +188,11 @@ def _retryable(outcome: Outcome) -> bool:
     return outcome.status == 429 or outcome.status >= 500
 
 
-def record_outcome(s, delivery: Delivery, outcome: Outcome, now: float) -> None:
+def record_outcome(s, delivery: Delivery, outcome: Outcome, now: float) -> str:
     """One answer from a push service: delivered, pruned (404/410), retried with backoff (429, 5xx,
     no answer) or failed. A delivery cancelled meanwhile (acknowledged, superseded) is not retried.
-    Runs inside the caller's transaction (the sender records many answers in one)."""
+    Runs inside the caller's transaction (the sender records many answers in one). Returns the
+    delivery's state now, for the server's metrics."""
     d = delivery
     if outcome.left_at is not None:
         _event(s, d.alert_id, outcome.left_at, "posted", step=d.step, device=d.device_key_id,
@@ -228,6 +229,7 @@ def record_outcome(s, delivery: Delivery, outcome: Outcome, now: float) -> None:
         [new, d.attempt, next_at, status, now, d.id],
     )
     _event(s, d.alert_id, now, kind, step=d.step, device=d.device_key_id, status=status, detail=detail)
+    return new
 
 
 # Acknowledgement, inside the receipt's transaction

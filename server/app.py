@@ -16,11 +16,14 @@ from server.static import Assets
 from server.alert_worker import BackgroundSender, Scheduler
 from server.db import Db, open_database
 from server.demo import ensure_demo_school
+from server.metrics import Metrics
 from server.routes.errors import EXCEPTION_HANDLERS
 from server.ratelimit import RateLimiter
 from server.routes import authenticated_device, only_json_bodies
 from server.routes.app_files import app_file
 from server.routes.limits import bounded_heads
+from server.routes.metrics import scrape
+from server.routes.observe import envelopes_counter, observed
 from server.routes.calendar import calendar
 from server.routes.codes import people, store_code
 from server.routes.devices import device_key, leave
@@ -40,11 +43,13 @@ ROUTES = [
     healthz, enrol, demo, demo_code, keyring, keyring_draft, keyring_publish, device_key, leave, push, pull,
     receipts, status, push_key, subscribe, unsubscribe, register_recipient_key,
     register_roster_key, publish_roster, fetch_roster, missing_roster, calendar, set_reminders,
-    record_views, view_trail, people, store_code,
+    record_views, view_trail, people, store_code, scrape,
 ]
 
 
 def create_app(settings: Settings) -> Litestar:
+    metrics = Metrics(sqlite=not settings.database)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -60,7 +65,7 @@ def create_app(settings: Settings) -> Litestar:
             app.state.vapid_public_key = webpush.application_server_key(vapid)
             # Urgent alerts: pushes leave from the sender's threads, never from a request's; the
             # scheduler resumes whatever the last process left unfinished, then runs the schedule.
-            sender = BackgroundSender(db, webpush.Poster(vapid, settings.vapid_subject))
+            sender = BackgroundSender(db, webpush.Poster(vapid, settings.vapid_subject), observe=metrics.alert_answered)
             app.state.alert_sender = sender
             scheduler = Scheduler(db, sender)
             scheduler.start()
@@ -75,7 +80,7 @@ def create_app(settings: Settings) -> Litestar:
     def provide_db(state: State) -> Db:
         return state.db
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[*ROUTES, app_file],
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
@@ -83,6 +88,7 @@ def create_app(settings: Settings) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=only_json_bodies,
+        after_request=envelopes_counter(metrics),
         middleware=[bounded_heads],
         lifespan=[lifespan],
         state=State(
@@ -95,6 +101,7 @@ def create_app(settings: Settings) -> Litestar:
                 "push_allow_http": settings.push_allow_http,
                 "enrol_limiter": RateLimiter(settings.enrol_per_minute, burst=settings.enrol_per_minute),
                 "device_limiter": RateLimiter(settings.device_per_minute, burst=settings.device_per_minute),
+                "metrics": metrics,
             }
         ),
         openapi_config=OpenAPIConfig(
@@ -114,4 +121,10 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ),
         request_max_body_size=MAX_BODY,
+        # Logging is `lantern serve`'s to set up, as JSON lines (server/logs.py); Litestar's own
+        # configuration would give its logger a handler and a format of its own.
+        logging_config=None,
     )
+    # Around the router, so that every request has an id and an access line (server/routes/observe.py).
+    app.asgi_handler = observed(app.asgi_handler, metrics)
+    return app

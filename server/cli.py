@@ -114,8 +114,12 @@ def served_at(data_dir: Path) -> str:
 
 
 def serve(args: argparse.Namespace) -> None:
+    import logging
+    import logging.config
+
     import uvicorn
 
+    from server import logs
     from server.app import create_app
 
     from server.db import DatabaseProblem, check_database, check_folder
@@ -137,21 +141,27 @@ def serve(args: argparse.Namespace) -> None:
     except ServerRunning as exc:
         raise Usage(f"{exc}: one server per data folder (stop the other, or choose another --data-dir)") from None
     tls = tls_files(args)
+    # From here on the server writes JSON lines only (server/logs.py), the lines for the person at the
+    # terminal too: a log shipper reading the same stream takes every line as it comes.
+    logging.config.dictConfig(logs.CONFIG)
+    logging.captureWarnings(True)
+    log = logging.getLogger("lantern")
     app = create_app(settings)
     scheme = "https" if tls else "http"
     address = f"{scheme}://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
     (settings.data_dir / ADDRESS_FILE).write_text(address + "\n")  # for the links `admin code issue` prints
-    print(f"Lantern is starting: open {address}/ in a browser.", flush=True)
+    log.info("Lantern is starting: open %s/ in a browser.", address)
     if args.demo:
-        print(
-            "DEMO MODE: a demo school with demo-only keys in "
-            f"{settings.data_dir / 'DEMO-ONLY-keys'}. Never record a real concern in it.",
-            flush=True,
-        )
+        log.warning("DEMO MODE: a demo school with demo-only keys in %s. Never record a real concern in it.",
+                    settings.data_dir / "DEMO-ONLY-keys")
     # No "server: uvicorn" header: it tells an attacker the stack, and costs every response its bytes.
     from server.slow_clients import patient_protocol
 
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False,
+    # log_config=None: uvicorn keeps the logging set up above. Its access log is off, and so are
+    # WebSockets (Lantern has none), for both log client addresses; and its access log, raw paths
+    # with their queries (server/routes/observe.py writes the access line instead).
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level="info", access_log=False,
+                ws="none", server_header=False,
                 ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None,
                 http=patient_protocol(settings.request_head_seconds, settings.request_body_bytes_per_second))
 

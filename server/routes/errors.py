@@ -49,8 +49,9 @@ def on_too_deep(_: Request, exc: RecursionError) -> Response:
 
 
 def on_unexpected_error(request: Request, exc: Exception) -> Response:
-    # The type and route only: an exception's message can quote the data that caused it.
-    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    # The type and the route's template only: an exception's message can quote the data that caused
+    # it, and a path can hold a record's or a device's id.
+    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.scope.get("path_template", "unmatched"))
     return _response(500, "internal_error", "")
 
 
