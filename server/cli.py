@@ -193,13 +193,17 @@ def backup(args: argparse.Namespace) -> None:
     path = sqlite_file(args, "backup")
     if not path.exists():
         raise Usage(f"no Lantern database in {args.data_dir} (use --data-dir)")
+    if not args.recipient:
+        raise Usage("give the backup key's public half with --recipient age1... (or LANTERN_BACKUP_RECIPIENT): "
+                    "`lantern keys backup` makes a backup key, on a computer other than the server")
     try:
-        copied = back_up(path, Path(args.out))
+        copied = back_up(path, Path(args.out), args.recipient)
     except DatabaseProblem as exc:
         raise Usage(str(exc)) from None
     print(f"Backed up to {args.out}: {copied.schools} school(s), {copied.envelopes} envelope(s), "
-          f"{copied.bytes / 1e6:.1f} MB, checked whole. Keep vapid-private.pem from {args.data_dir} beside it "
-          "(it never changes): without it, every team device must turn urgent alerts on again.")
+          f"{copied.bytes / 1e6:.1f} MB, checked whole and encrypted to the backup key. Keep a copy of vapid-private.pem "
+          f"from {args.data_dir} too, once, as safely as the backup key (it never changes): without it, every team device "
+          "must turn urgent alerts on again.")
 
 
 def sqlite_file(args: argparse.Namespace, command: str) -> Path:
@@ -216,7 +220,7 @@ def restore(args: argparse.Namespace) -> None:
 
     path = sqlite_file(args, "restore")
     try:
-        copied, aside = put_back(Path(args.backup), path)
+        copied, aside = put_back(Path(args.backup), path, Path(args.key) if args.key else None)
     except DatabaseProblem as exc:
         raise Usage(str(exc)) from None
     except ServerRunning as exc:
@@ -284,6 +288,21 @@ def trust_backup_file(args: argparse.Namespace) -> None:
 
 def trust_fingerprint(args: argparse.Namespace) -> None:
     print(fingerprint(read_public_key(args.public_key)).hex())
+
+
+def keys_backup(args: argparse.Namespace) -> None:
+    from server.backup import new_backup_key
+
+    identity, recipient = new_backup_key()
+    try:
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise Usage(f"{args.out} exists already: choose a new file name") from None
+    with os.fdopen(fd, "w") as f:
+        f.write(identity)
+    print(f"Backup key written to {args.out}. Keep it off the server, where only whoever restores can reach it:")
+    print("without it no backup opens. Give the server its public half:")
+    print(recipient)
 
 
 def keys_recipient(args: argparse.Namespace) -> None:
@@ -523,7 +542,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("public_key", help="a .pub.pem file")
     t.set_defaults(run=trust_fingerprint)
 
-    keys = commands.add_parser("keys", help="team members' keys").add_subparsers(required=True)
+    keys = commands.add_parser("keys", help="team members' keys, and the backup key").add_subparsers(required=True)
+    k = keys.add_parser("backup", help="make a backup key (age): its file for whoever restores, its public half for the server")
+    k.add_argument("--out", required=True, help="the key file to write (a new file)")
+    k.set_defaults(run=keys_backup)
     k = keys.add_parser("recipient", help="make a team member's recipient key pair")
     k.add_argument("--out", required=True)
     k.set_defaults(run=keys_recipient)
@@ -601,11 +623,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=argparse.SUPPRESS, help="the server's data folder")
     p.add_argument("--database", default=argparse.SUPPRESS, help=DATABASE_HELP)
     p.add_argument("--out", required=True, help="the backup file to write (a new file)")
+    p.add_argument("--recipient", default=os.environ.get("LANTERN_BACKUP_RECIPIENT", ""),
+                   help="the backup key's public half, age1... (default $LANTERN_BACKUP_RECIPIENT)")
     p.set_defaults(run=backup)
     p = groups.add_parser("restore", help="put a backup in place of the database, with the server stopped")
     p.add_argument("--data-dir", default=argparse.SUPPRESS, help="the server's data folder")
     p.add_argument("--database", default=argparse.SUPPRESS, help=DATABASE_HELP)
     p.add_argument("backup", help="a file from `lantern admin backup`")
+    p.add_argument("--key", help="the backup key file it was encrypted to, from `lantern keys backup`")
     p.set_defaults(run=restore)
 
     p = command(groups, "alerts", alerts_list, "list a school's recent urgent alerts and every step of each")

@@ -169,6 +169,17 @@ def stop_server(server: RunningServer) -> None:
         server.process.wait()
 
 
+def backup_key(folder: Path) -> tuple[Path, str]:
+    """A backup key for `lantern admin backup`, as `lantern keys backup` makes one: (its file, its
+    public half)."""
+    from server.backup import new_backup_key
+
+    identity, recipient = new_backup_key()
+    key = folder / "backup-key.txt"
+    key.write_text(identity)
+    return key, recipient
+
+
 @pytest.fixture
 def hostile(server):
     """A hostile server: tests/hostile/proxy.py in front of the real one, honest until told to lie."""

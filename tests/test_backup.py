@@ -30,32 +30,56 @@ def test_a_backup_taken_while_notes_arrive_restores_to_a_server_that_serves_it(t
             staff.push([note])
             pushed.append(note)
 
+    # The backup key is made away from the server, which is given only its public half.
+    made = lantern("keys", "backup", "--out", str(tmp_path / "backup-key.txt")).stdout
+    recipient = made.split()[-1]
+    assert recipient.startswith("age1") and (tmp_path / "backup-key.txt").stat().st_mode & 0o777 == 0o600
+    backup = tmp_path / "monday.db.age"
     pusher = threading.Thread(target=push)
     pusher.start()
     try:
         time.sleep(0.2)
-        out = lantern("admin", "backup", "--data-dir", str(server.data_dir), "--out", str(tmp_path / "monday.db")).stdout
+        out = lantern("admin", "backup", "--data-dir", str(server.data_dir), "--out", str(backup),
+                      env={"LANTERN_BACKUP_RECIPIENT": recipient}).stdout
     finally:
         pushing.set()
         pusher.join()
-    assert "checked whole" in out and "vapid-private.pem" in out
-    backup = sqlite3.connect(tmp_path / "monday.db")
-    (held,) = backup.execute("SELECT COUNT(*) FROM envelopes").fetchone()
-    assert backup.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    assert backup.execute("PRAGMA journal_mode").fetchone() == ("delete",)
-    backup.close()
+    assert "checked whole" in out and "encrypted" in out and "vapid-private.pem" in out
+    assert sorted(p.name for p in server.data_dir.iterdir() if "backup" in p.name) == []  # no clear copy left
+
+    # Encrypted at rest: nothing of the database readable in the file, which Debian's age opens with the key.
+    sealed = backup.read_bytes()
+    assert sealed.startswith(b"age-encryption.org/v1\n")
+    for clear in (b"SQLite format 3", b"Demo DSL", str(server.demo_school_id()).encode()):
+        assert clear not in sealed and clear in server.stored()
+    subprocess.run(["age", "--decrypt", "--identity", str(tmp_path / "backup-key.txt"), "--output",
+                    str(tmp_path / "opened.db"), str(backup)], check=True)
+    opened = sqlite3.connect(tmp_path / "opened.db")
+    (held,) = opened.execute("SELECT COUNT(*) FROM envelopes").fetchone()
+    assert opened.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert opened.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    opened.close()
     assert 1 <= held <= 1 + len(pushed) and f"{held} envelope(s)" in out
 
-    # Never over another file; never under a running server.
-    again = lantern("admin", "backup", "--data-dir", str(server.data_dir), "--out", str(tmp_path / "monday.db"), ok=False)
+    # Never unencrypted, never over another file; never under a running server.
+    plain = lantern("admin", "backup", "--data-dir", str(server.data_dir), "--out", str(tmp_path / "plain.db"), ok=False)
+    assert plain.returncode == 2 and "--recipient" in plain.stderr and not (tmp_path / "plain.db").exists()
+    again = lantern("admin", "backup", "--data-dir", str(server.data_dir), "--out", str(backup), "--recipient", recipient, ok=False)
     assert again.returncode == 2 and "will not write over it" in again.stderr
-    refused = lantern("admin", "restore", "--data-dir", str(server.data_dir), str(tmp_path / "monday.db"), ok=False)
+    refused = lantern("admin", "restore", "--data-dir", str(server.data_dir), str(backup), "--key", str(tmp_path / "backup-key.txt"), ok=False)
     assert refused.returncode == 2 and "stop it before restoring" in refused.stderr
     assert server.query("SELECT COUNT(*) FROM envelopes") == [(1 + len(pushed),)]
 
     port = int(server.url.rsplit(":", 1)[1])
     stop_server(server)
-    restored = lantern("admin", "restore", "--data-dir", str(server.data_dir), str(tmp_path / "monday.db")).stdout
+    before = server.database.read_bytes()
+    lantern("keys", "backup", "--out", str(tmp_path / "another-key.txt"))
+    for key, said in ((None, "is encrypted: give its backup key with --key"), (tmp_path / "another-key.txt", "does not open with")):
+        result = lantern("admin", "restore", "--data-dir", str(server.data_dir), str(backup),
+                         *(("--key", str(key)) if key else ()), ok=False)
+        assert result.returncode == 2 and said in result.stderr and "Traceback" not in result.stderr
+    assert server.database.read_bytes() == before
+    restored = lantern("admin", "restore", "--data-dir", str(server.data_dir), str(backup), "--key", str(tmp_path / "backup-key.txt")).stdout
     assert f"{held} envelope(s)" in restored and "is kept as" in restored
     (aside,) = server.data_dir.glob("lantern.db.before-restore-*[0-9]")
     kept = sqlite3.connect(aside)

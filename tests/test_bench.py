@@ -51,6 +51,13 @@ def test_the_ingest_bench_runs_and_checks_what_it_measures():
     assert "bytes an envelope, database and WAL after a checkpoint" in out and "server peak RSS: " in out
 
 
+def test_the_long_runs_run_in_short():
+    storm = run("storm.py", "--kills", "3", "--per-device", "60")
+    assert "240 envelopes from 4 devices, each stored once: " in storm
+    drill = run("drill.py", "--devices", "3", "--seconds", "2")
+    assert "the DSL pulled all" in drill and "each once, bytes equal" in drill
+
+
 def test_the_ingest_bench_runs_on_postgres():
     out = run("ingest.py", "--devices", "2", "--per-device", "10", "--batch", "5", "--in-flight", "2", "--postgres")
     assert "server and PostgreSQL on core" in out or "not pinned" in out

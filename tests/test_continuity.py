@@ -11,7 +11,7 @@ import uuid
 
 from server.backup import back_up, restore
 from sync import envelope
-from tests.conftest import start_server, stop_server
+from tests.conftest import backup_key, start_server, stop_server
 
 
 def records(pulled) -> list[uuid.UUID]:
@@ -31,14 +31,15 @@ def test_a_server_restored_from_a_backup_ends_with_every_note_once_and_no_number
     staff, other, dsl = server.enrolled("staff"), server.enrolled("staff"), server.enrolled("dsl")
     notes = [staff.seal(f"note {i}".encode()) for i in range(5)]
     staff.push(notes[:3])
-    backup = tmp_path / "backup.db"
-    back_up(server.database, backup)  # last night's backup: the first three notes
+    backup = tmp_path / "backup.db.age"
+    key, recipient = backup_key(tmp_path)
+    back_up(server.database, backup, recipient)  # last night's backup: the first three notes
     staff.push(notes[3:])
     seen = dsl.pull_new()
     assert records(seen) == [envelope.parse(n).record_id for n in notes]
     numbers = {p.seq: envelope.parse(p.data).record_id for p in seen}
 
-    server = restart(server, before=lambda data_dir: restore(backup, data_dir / "lantern.db"))
+    server = restart(server, before=lambda data_dir: restore(backup, data_dir / "lantern.db", key))
     try:
         # The DSL's cursor is past everything the server now holds for them: from the start again.
         again = dsl.pull_new()

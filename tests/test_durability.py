@@ -1,7 +1,7 @@
 """Durability under crashes: a Python client pushes 1,000 envelopes from several devices while the
 server is killed with SIGKILL at random moments and restarted; every acknowledged envelope must end
 up stored exactly once, with the bytes sent and the seq it was acknowledged with (docs/protocol.md,
-"Pushing envelopes")."""
+"Pushing envelopes"). This is the short form; bench/storm.py runs the long one, 50 kills."""
 
 from __future__ import annotations
 
@@ -21,12 +21,8 @@ from sync.client import ApiError, Client
 from tests.conftest import start_server, stop_server
 
 DEVICES = 4
-PER_DEVICE = 250  # 1,000 envelopes in all
 BATCH = 10
-KILLS = 10  # planned; the test insists on at least MIN_KILLS having happened under load
-MIN_KILLS = 5
 SEED = 20240607
-DEADLINE_SECONDS = 150  # a bound on the whole run, so that no loop waits forever
 ENV = {"LANTERN_ENROL_PER_MINUTE": "1000", "LANTERN_DEVICE_PER_MINUTE": "100000"}
 
 
@@ -120,8 +116,8 @@ def push_all(client: Client, batches: list[list[bytes]], acks: dict, stats: dict
 
 
 def kill_at_random_moments(server: Restartable, progress: Progress, stop: threading.Event, errors: list,
-                           deadline: float, kill_points: list[int]) -> None:
-    """KILLS times: lets the pushers get a random number of envelopes further (1 to 30 acknowledged
+                           deadline: float, kill_points: list[int], kills: int) -> None:
+    """`kills` times: lets the pushers get a random number of envelopes further (1 to 30 acknowledged
     since the last start), waits a further random few milliseconds while their other requests are in
     flight, and SIGKILLs the server, so that kills land anywhere in a request: parsing, verifying,
     inside the transaction, in the commit, or between the commit and the answer. Then restarts it.
@@ -130,7 +126,7 @@ def kill_at_random_moments(server: Restartable, progress: Progress, stop: thread
     here, and a kill after they are done would test nothing."""
     rng = random.Random(SEED)
     try:
-        for _ in range(KILLS):
+        for _ in range(kills):
             if not progress.wait_for(progress.acked + rng.randint(1, 30), stop, deadline):
                 return
             time.sleep(rng.uniform(0.0, 0.02))
@@ -145,7 +141,15 @@ def kill_at_random_moments(server: Restartable, progress: Progress, stop: thread
 
 
 def test_acknowledged_envelopes_survive_sigkill_exactly_once(tmp_path):
-    first = start_server(tmp_path / "data", env=ENV)
+    summary = sigkill_storm(tmp_path / "data", per_device=250, kills=10, min_kills=5, seconds=150)
+    print(summary)
+
+
+def sigkill_storm(data_dir: Path, *, per_device: int, kills: int, min_kills: int, seconds: float) -> str:
+    """DEVICES devices push `per_device` envelopes each while the server is killed `kills` times (at
+    least `min_kills` of them while envelopes were still going), all within `seconds`; every check
+    below must hold. Returns a line that says what happened."""
+    first = start_server(data_dir, env=ENV)
     server = Restartable(first)
     stop = threading.Event()
     killer = None
@@ -155,13 +159,13 @@ def test_acknowledged_envelopes_survive_sigkill_exactly_once(tmp_path):
         sent: dict[uuid.UUID, bytes] = {}
         plans = []
         for d, client in enumerate(devices):
-            sealed = [client.seal(f"device {d} note {i} {uuid.uuid4()}".encode()) for i in range(PER_DEVICE)]
+            sealed = [client.seal(f"device {d} note {i} {uuid.uuid4()}".encode()) for i in range(per_device)]
             for data in sealed:
                 sent[envelope.parse(data).record_id] = data
-            plans.append([sealed[i:i + BATCH] for i in range(0, PER_DEVICE, BATCH)])
-        assert len(sent) == DEVICES * PER_DEVICE
+            plans.append([sealed[i:i + BATCH] for i in range(0, per_device, BATCH)])
+        assert len(sent) == DEVICES * per_device
 
-        deadline = time.monotonic() + DEADLINE_SECONDS
+        deadline = time.monotonic() + seconds
         progress, errors, kill_points = Progress(), [], []
         acks = [{} for _ in devices]
         stats = [{"retries": 0, "duplicate_batches": 0} for _ in devices]
@@ -170,7 +174,7 @@ def test_acknowledged_envelopes_survive_sigkill_exactly_once(tmp_path):
             for c, p, a, s in zip(devices, plans, acks, stats)
         ]
         killer = threading.Thread(
-            target=kill_at_random_moments, args=(server, progress, stop, errors, deadline, kill_points), daemon=True
+            target=kill_at_random_moments, args=(server, progress, stop, errors, deadline, kill_points, kills), daemon=True
         )
         killer.start()
         for t in pushers:
@@ -182,12 +186,12 @@ def test_acknowledged_envelopes_survive_sigkill_exactly_once(tmp_path):
         assert not killer.is_alive() and not any(t.is_alive() for t in pushers), "a thread did not finish"
         assert errors == [], errors
         retries = sum(s["retries"] for s in stats)
-        print(f"kills at {kill_points} acknowledged; retries={retries}; "
-              f"duplicate_batches={sum(s['duplicate_batches'] for s in stats)}; {stats}")
+        summary = (f"{len(kill_points)} kills, at {kill_points} acknowledged; retries={retries}; "
+                   f"duplicate_batches={sum(s['duplicate_batches'] for s in stats)}")
         # A 5xx was retried as a client must, but internal_error is a server bug (docs/api.md).
         assert sum(s.get("internal_error", 0) for s in stats) == 0
         under_load = [k for k in kill_points if k < len(sent)]
-        assert len(under_load) >= MIN_KILLS, f"only {len(under_load)} kills while envelopes were still going"
+        assert len(under_load) >= min_kills, f"only {len(under_load)} kills while envelopes were still going"
         assert retries >= len(under_load)  # the pushers met each of those crashes
 
         # Every envelope was acknowledged, each with its own seq; each device's seqs rise in push order.
@@ -233,6 +237,7 @@ def test_acknowledged_envelopes_survive_sigkill_exactly_once(tmp_path):
             assert con.execute("SELECT COUNT(*) FROM envelope_recipients").fetchone() == (2 * len(sent),)
         finally:
             con.close()
+        return f"{len(sent)} envelopes from {DEVICES} devices, each stored once: {summary}"
     finally:
         stop.set()  # on a failure, no thread may go on pushing or restart the server behind us
         if killer is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from server.backup import back_up, restore
 from tests.browser.staff_app import fill_minimal, join_demo, wait_count
 from tests.browser.team_app import sync_now, team_page
-from tests.conftest import start_server, stop_server
+from tests.conftest import backup_key, start_server, stop_server
 
 MARKER = "amber-heron-5120"
 
@@ -45,8 +45,9 @@ def test_a_restored_server_gets_the_lost_note_again_and_the_dsl_sees_it_once(bro
         sync_now(dsl)
         dsl.wait_for_function("document.body.dataset.inbox === '1'")
 
-        backup = tmp_path / "backup.db"
-        back_up(server.database, backup)
+        backup = tmp_path / "backup.db.age"
+        key, recipient = backup_key(tmp_path)
+        back_up(server.database, backup, recipient)
 
         fill_minimal(staff, words=f"After the backup {MARKER}")
         staff.click("#save")
@@ -60,7 +61,7 @@ def test_a_restored_server_gets_the_lost_note_again_and_the_dsl_sees_it_once(bro
         staff_context.set_offline(True)
         port = int(server.url.rsplit(":", 1)[1])
         stop_server(server)
-        restore(backup, server.database)
+        restore(backup, server.database, key)
         server = start_server(server.data_dir, port=port)
         assert server.query("SELECT COUNT(*) FROM envelopes WHERE record_id = ?", *record_id) == [(0,)]
 
