@@ -105,8 +105,8 @@ ADDRESS_FILE = "served-at.txt"
 
 
 def served_at(data_dir: Path) -> str:
-    """Where `lantern serve` last started on this data folder; a school behind a proxy or TLS gives
-    --base-url instead, the address its staff open."""
+    """Where staff reach the server that last started on this data folder: its public URL (behind a
+    proxy), or else the address it listened on. `code issue --base-url` overrides it."""
     try:
         return (data_dir / ADDRESS_FILE).read_text().strip()
     except OSError:
@@ -127,7 +127,8 @@ def serve(args: argparse.Namespace) -> None:
 
     from server.backup import ServerRunning, hold_lock
 
-    settings = Settings(data_dir=Path(args.data_dir), database=args.database, demo=args.demo)
+    settings = Settings(data_dir=Path(args.data_dir), database=args.database, demo=args.demo,
+                        public_url=(args.public_url or Settings().public_url).rstrip("/"))
     try:
         check_subject(settings.vapid_subject)
         check_folder(settings.data_dir)  # it holds the push key and the lock, whichever database
@@ -149,7 +150,8 @@ def serve(args: argparse.Namespace) -> None:
     app = create_app(settings)
     scheme = "https" if tls else "http"
     address = f"{scheme}://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
-    (settings.data_dir / ADDRESS_FILE).write_text(address + "\n")  # for the links `admin code issue` prints
+    # For the links `admin code issue` prints: where staff open it.
+    (settings.data_dir / ADDRESS_FILE).write_text((settings.public_url or address) + "\n")
     log.info("Lantern is starting: open %s/ in a browser.", address)
     if args.demo:
         log.warning("DEMO MODE: a demo school with demo-only keys in %s. Never record a real concern in it.",
@@ -518,6 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     s.add_argument("--data-dir", default=str(Settings().data_dir), help="folder for the database (default ./lantern-data)")
     s.add_argument("--database", default=Settings().database, help=DATABASE_HELP)
+    s.add_argument("--public-url", help="the address staff open, behind a proxy: https://lantern.school.example "
+                   "(default $LANTERN_PUBLIC_URL; the links `lantern admin code issue` prints)")
     s.add_argument("--demo", action="store_true", help="create a demo school with DEMO-ONLY keys")
     s.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM, the chain after it)")
     s.add_argument("--tls-key", help="the certificate's private key (PEM, not encrypted)")
@@ -590,7 +594,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(code, "issue", code_issue, "issue a one-time enrolment code for a person")
     p.add_argument("--person", required=True, type=as_uuid)
     p.add_argument("--hours", type=float, default=24, help="how long it works (default 24)")
-    p.add_argument("--base-url", help="the address staff open (default: where the server last started, from its data folder)")
+    p.add_argument("--base-url", help="the address staff open (default: the server's public URL, or where it last "
+                   "started, from its data folder)")
     p.add_argument("--qr", help="write the QR code to this file (.svg or .png) instead of the terminal")
 
     device = groups.add_parser("device", help="devices").add_subparsers(required=True)

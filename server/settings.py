@@ -20,6 +20,9 @@ class Settings:
     # A PostgreSQL database instead of the SQLite file, as postgresql://user:password@host/dbname, for a
     # host serving many schools (docs/hosting.md). The data folder still holds the push key.
     database: str = field(default_factory=lambda: _env("DATABASE", ""))
+    # The address staff open, where a proxy in front serves Lantern (https://lantern.school.example): the
+    # links `lantern admin code issue` prints. Unset, the address `lantern serve` listens on.
+    public_url: str = field(default_factory=lambda: _env("PUBLIC_URL", "").rstrip("/"))
     # Create the demo school (with demo-only keys on disk) at start, and offer demo enrolment codes.
     demo: bool = field(default_factory=lambda: _env("DEMO", "") == "1")
     # The PWA's static files, served at /.

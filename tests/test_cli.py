@@ -136,3 +136,16 @@ def test_a_code_links_to_where_the_server_runs_and_data_dir_goes_anywhere(server
     issued = lantern("admin", "code", "issue", "--person", person, "--data-dir", data, "--base-url",
                      "https://lantern.example.sch.uk", "--qr", str(server.data_dir.parent / "qr.svg")).stdout
     assert "Link: https://lantern.example.sch.uk/#enrol=" in issued
+
+
+def test_a_code_links_to_the_public_url_behind_a_proxy(tmp_path):
+    """Behind Caddy the server listens on 127.0.0.1:8000, which no phone can open: its public URL,
+    given once to `lantern serve`, is what the links name."""
+    server = start_server(tmp_path / "data", env={"LANTERN_PUBLIC_URL": "https://lantern.school.example/"})
+    try:
+        person = lantern(*server.admin, "person", "add", "--school", str(server.demo_school_id()), "--name", "Pat",
+                         "--role", "staff").stdout.strip()
+        issued = lantern(*server.admin, "code", "issue", "--person", person, "--qr", str(tmp_path / "qr.svg")).stdout
+        assert "Link: https://lantern.school.example/#enrol=" in issued
+    finally:
+        stop_server(server)
