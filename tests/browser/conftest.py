@@ -50,13 +50,19 @@ class StaticHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
+    """Playwright, once for the session: its sync API runs one instance a thread."""
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
     """One Chromium for the whole session, independent of any server."""
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install -y chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.staff_app import fill_minimal, join_demo, wait_ready
@@ -27,14 +26,13 @@ def proxy(server, tmp_path):
 
 
 @pytest.fixture
-def trusting_browser(proxy):
+def trusting_browser(playwright, proxy):
     """A Chromium that resolves the site's name to 127.0.0.1 and trusts its certificate's key."""
     args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {NAME} 127.0.0.1",
             f"--ignore-certificate-errors-spki-list={spki_hash(proxy.certificate)}"]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+    yield browser
+    browser.close()
 
 
 def test_the_staff_app_works_through_the_proxy_over_https(server, proxy, trusting_browser):
