@@ -30,6 +30,8 @@ log = logging.getLogger("lantern")
 # The advisory lock every write holds (any constant; this one spells "lantern" in ASCII).
 WRITE_LOCK = 0x6C616E7465726E
 SEQUENCE = "envelopes_seq_seq"  # the identity sequence of envelopes.seq
+READ_ONLY = ("the database is read-only (a standby, or set read-only): nothing can be stored until Lantern "
+             "is pointed at the primary; keep this on the device and send it again later")
 
 
 @functools.lru_cache(maxsize=512)
@@ -90,6 +92,7 @@ class PostgresDb(Db):
         self.url = url
         self._lock = threading.RLock()
         self._connection = connect(url)
+        self._floor_due = False  # a connection made again raises the seq floor before its first write
 
     def _session(self) -> Session:
         if self._connection.closed or self._connection.broken:
@@ -100,8 +103,8 @@ class PostgresDb(Db):
             except DatabaseProblem:
                 raise Refused("database_unavailable", "the database does not answer") from None
             # A standby promoted after an asynchronous failover may lack the primary's last commits, and
-            # hand their `seq` numbers out again: so the floor is raised as at a start.
-            continuity.raise_seq_floor(self, clock.now())
+            # hand their `seq` numbers out again: so the floor is raised as at a start, before any write.
+            self._floor_due = True
         return Session(self._connection)
 
     @contextmanager
@@ -115,12 +118,25 @@ class PostgresDb(Db):
         with self._lock:
             with _faults():
                 session = self._session()
+                if self._floor_due:
+                    self._floor_due = False
+                    try:
+                        continuity.raise_seq_floor(self, clock.now())  # a write of its own, first
+                    except BaseException:
+                        self._floor_due = True  # not raised: still due before the next write
+                        raise
                 with self._connection.transaction():
                     session.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
                     yield session
 
     def check_file(self) -> None:
-        """Nothing to check: PostgreSQL owns its files (server/db.py checks SQLite's)."""
+        """PostgreSQL owns its files; what it can refuse is every write, as a standby does (a failover
+        that left Lantern on the old address) or a database set read-only."""
+        with self.read() as s:
+            (read_only,) = s.execute(
+                "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'").fetchone()
+        if read_only:
+            raise Refused("database_unavailable", READ_ONLY)
 
     def migrate(self) -> None:
         with self._lock, self._connection.transaction():
@@ -158,6 +174,9 @@ def _faults() -> Iterator[None]:
     except errors.DiskFull:
         log.warning("PostgreSQL says its disk is full: writes are refused until it has room")
         raise storage_full() from None
+    except errors.ReadOnlySqlTransaction:
+        log.warning("PostgreSQL refuses writes here (a standby, or a database set read-only)")
+        raise Refused("database_unavailable", READ_ONLY) from None
     except psycopg.OperationalError:
         log.warning("the PostgreSQL connection failed; the next request connects again")
         raise Refused("database_unavailable", "the database does not answer") from None

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import pytest
 
 from server.continuity import SEQ_PER_SECOND
 from server.db import open_database
 from server.postgres_schema import MIGRATIONS
+from sync.client import ApiError
 from tests.conftest import free_port, start_server, stop_server
 from tests.test_cli import lantern
 
@@ -135,6 +137,38 @@ def test_a_lost_connection_is_a_503_and_the_next_request_connects_again(server_o
 def through(client, server) -> None:
     """The client's next requests go to this process, as a proxy in front of several may send them."""
     client._http.base_url = server.url
+
+
+def test_a_read_only_database_is_a_503_that_says_so_and_nothing_is_acknowledged(server_on_postgres):
+    """As when a failover leaves Lantern on a standby's address: health and writes say so; once the
+    database takes writes again, so does Lantern, numbering past what it handed out."""
+    server = server_on_postgres
+    staff = server.enrolled("staff")
+    (before,) = staff.push([staff.seal(b"before")]).results
+    dbname = server.database_url.rsplit("/", 1)[1]
+
+    def set_read_only(on: bool) -> None:
+        with psycopg.connect(server.database_url, autocommit=True) as con:
+            con.execute("SET default_transaction_read_only = off")  # this session writes, whatever the default
+            con.execute(f"ALTER DATABASE {dbname} SET default_transaction_read_only = {'on' if on else 'off'}")
+            con.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE application_name = 'lantern' AND datname = current_database()")
+
+    set_read_only(True)
+    health = [httpx.get(server.url + "/healthz") for _ in range(2)][-1]  # the first may meet the cut
+    assert (health.status_code, health.json()["error"]) == (503, "database_unavailable")
+    assert "read-only" in health.json()["detail"]
+    with pytest.raises(ApiError) as refused:
+        staff.push([staff.seal(b"while read-only")])
+    assert (refused.value.status, refused.value.code) == (503, "database_unavailable")
+    assert "read-only" in refused.value.detail
+    assert server.query("SELECT COUNT(*) FROM envelopes") == [(1,)]
+
+    set_read_only(False)
+    assert [httpx.get(server.url + "/healthz").status_code for _ in range(2)][-1] == 200
+    (after,) = staff.push([staff.seal(b"after")]).results
+    assert after.status == "stored" and after.seq >= before.seq + SEQ_PER_SECOND
+    assert "Traceback" not in server.log.read_text()
 
 
 def test_two_processes_on_one_database_hand_out_every_envelope_once(server_on_postgres, tmp_path):

@@ -12,7 +12,8 @@ from sync.wire import Health
 @get("/healthz", sync_to_thread=True, tags=["health"], responses=error_responses(503))
 def healthz(db: DbDep) -> Health:
     """200 when the database answers; 503 otherwise, so a load balancer or a technician can tell, with
-    why: the database does not answer, or its file was removed or replaced under the server."""
+    why: the database does not answer, its file was removed or replaced under the server, or (PostgreSQL)
+    it refuses every write."""
     db.check_file()
     if db.full_since is not None:
         raise Refused("storage_full", f"the disk is full since {iso(db.full_since)}: reads go on, and only urgent notes "
