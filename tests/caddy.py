@@ -7,12 +7,11 @@ from __future__ import annotations
 import shutil
 import ssl
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 
+from tests import processes
 from tests.conftest import free_port
 from tests.local_ca import LocalCA
 
@@ -35,12 +34,7 @@ class Proxy:
         return ssl.create_default_context(cafile=str(self.ca.file))
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        processes.stop(self.process)
 
 
 def start_caddy(folder: Path, upstream: str) -> Proxy:
@@ -67,13 +61,5 @@ def start_caddy(folder: Path, upstream: str) -> Proxy:
         env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=folder,
     )
     proxy = Proxy(f"https://127.0.0.1:{port}", f"https://{NAME}:{port}", port, http_port, ca, certificate, process, log)
-    deadline = time.monotonic() + 20
-    while True:
-        assert process.poll() is None, f"caddy exited: {log.read_text()[-3000:]}"
-        try:
-            if httpx.get(proxy.url + "/healthz", verify=proxy.trusted(), timeout=1).status_code == 200:
-                return proxy
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, f"caddy did not answer: {log.read_text()[-3000:]}"
-        time.sleep(0.1)
+    processes.wait_healthy(proxy.url, process, log, verify=proxy.trusted())
+    return proxy

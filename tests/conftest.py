@@ -13,20 +13,18 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from server import devices, schools
 from server.db import SqliteDb
 from server.postgres import PostgresDb
-from tests import postgres
 from server.demo import DEMO_TEAM, demo_person, load_demo_key
 from sync.client import Client
+from tests import postgres, processes
 
 
 DEMO_ROLES = {role for role, _ in DEMO_TEAM}
@@ -144,29 +142,14 @@ def start_server(
         env={**os.environ, "LANTERN_PUSH_ALLOW_HTTP": "1", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                RUNNING[url] = RunningServer(url, data_dir, process, log, database)
-                return RUNNING[url]
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"server did not start: {log.read_text()}")
+    processes.wait_healthy(url, process, log)
+    RUNNING[url] = RunningServer(url, data_dir, process, log, database)
+    return RUNNING[url]
 
 
 def stop_server(server: RunningServer) -> None:
     RUNNING.pop(server.url, None)
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+    processes.stop(server.process)
 
 
 def backup_key(folder: Path) -> tuple[Path, str]:

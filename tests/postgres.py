@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 
 from server.postgres import dialect
+from tests import processes
 
 USER = "lantern"
 
@@ -80,11 +81,7 @@ class Cluster:
         return self.url(name)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        processes.stop(self.process, seconds=20)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import time
 import venv
 import zipfile
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from tests.conftest import free_port
 from tests.postgres import query
+from tests.processes import stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ("server", "sync", "pwa")
@@ -90,21 +90,8 @@ def serve(lantern: Path, *args: str, cwd: Path, env: dict[str, str], log: Path) 
         cwd=cwd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    process.wait(timeout=10)
+    wait_healthy(url, process, log, seconds=30)
+    return process, url
 
 
 def test_the_installed_wheel_serves_the_demo_school(built, postgres_cluster, tmp_path: Path):

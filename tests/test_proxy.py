@@ -20,6 +20,7 @@ import pytest
 from sync.client import Client
 from tests.caddy import start_caddy
 from tests.conftest import free_port
+from tests.processes import stop, wait_healthy
 from tests.test_cli import LANTERN
 
 UNIT = Path(__file__).resolve().parent.parent / "docs" / "deploy" / "lantern.service"
@@ -120,19 +121,9 @@ def test_the_systemd_unit_starts_the_server_it_names(tmp_path):
     here[here.index("--port") + 1] = str(port)
     process = subprocess.Popen(here, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        wait_healthy(f"http://127.0.0.1:{port}", process)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
 
     local = tmp_path / "lantern.service"
     local.write_text(unit.replace("/opt/lantern/bin/lantern", LANTERN))
