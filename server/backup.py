@@ -26,6 +26,7 @@ import pyrage
 from pyrage import x25519
 
 from server.db import DatabaseProblem, check_folder, check_schema
+from sync.keyfiles import write_private
 
 AGE_HEADER = b"age-encryption.org/v1\n"
 
@@ -101,7 +102,7 @@ def _identity(path: Path) -> x25519.Identity:
 
 def _private(path: Path) -> Path:
     """A new file only its owner can read, for the moment a plaintext copy must exist."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    write_private(path, b"")
     return path
 
 

@@ -280,10 +280,7 @@ def trust_backup_file(args: argparse.Namespace) -> None:
         raise Usage(f"{out} exists: Lantern never overwrites a key")
     key = load_private_key(args.key)
     print("Now a passphrase for the backup file (it may be the same).", file=sys.stderr)
-    data = trust_backup.write(key, passphrase(confirm=True))
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    keyfiles.write_private(out, trust_backup.write(key, passphrase(confirm=True)))
     print(f"Backup written to {out}, for the trust key holder's app (docs/trust-key.md).")
     print(f"Fingerprint: {fingerprint(public_bytes(key.public_key())).hex()}")
 
@@ -297,11 +294,9 @@ def keys_backup(args: argparse.Namespace) -> None:
 
     identity, recipient = new_backup_key()
     try:
-        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        keyfiles.write_private(args.out, identity.encode())
     except FileExistsError:
         raise Usage(f"{args.out} exists already: choose a new file name") from None
-    with os.fdopen(fd, "w") as f:
-        f.write(identity)
     print(f"Backup key written to {args.out}. Keep it off the server, where only whoever restores can reach it:")
     print("without it no backup opens. Give the server its public half:")
     print(recipient)

@@ -18,7 +18,11 @@ def save(key: ec.EllipticCurvePrivateKey, path: Path, passphrase: bytes | None) 
     encryption = (
         serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
     )
-    data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    write_private(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
+
+
+def write_private(path: Path | str, data: bytes) -> None:
+    """A new file, readable by its owner only; FileExistsError rather than write over one."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
